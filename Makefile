@@ -1,0 +1,36 @@
+# ctx: see `make help`.
+SHELL := /bin/bash
+GO    ?= go
+PKGS  := ./...
+
+.PHONY: help build test lint check-imports bench docs check-docs clean
+
+help: ## list targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## build bin/ctx
+	$(GO) build -trimpath -o bin/ctx ./cmd/ctx
+
+test: ## run every test tier this machine can run; skips are explained
+	set -o pipefail; $(GO) test -json -count=1 -p 1 -timeout 20m $(PKGS) | $(GO) run ./cmd/internal/testsum
+
+lint: check-imports ## gofmt, go vet, import rules
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+check-imports: ## domain packages must not import cobra, tablewriter or cmd/...
+	@$(GO) run ./cmd/internal/importcheck
+
+bench: ## benchmarks against the classic tools (needs root)
+	bash bench/run.sh
+
+docs: ## regenerate docs/cli and docs/man
+	$(GO) run ./cmd/gendocs -out docs
+
+check-docs: ## fail when the generated docs drift from the code
+	@tmp=$$(mktemp -d); $(GO) run ./cmd/gendocs -out $$tmp && \
+	  diff -r $$tmp/cli docs/cli && diff -r $$tmp/man docs/man; rc=$$?; rm -rf $$tmp; exit $$rc
+
+clean: ## remove build output
+	rm -rf bin

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"sync"
+
+	"github.com/ctx-tools/ctx/cmd/internal/iostreams"
+	"github.com/ctx-tools/ctx/cmd/internal/printers"
+	"github.com/ctx-tools/ctx/inspect/hostfs"
+)
+
+// Factory carries what every command shares: streams, the lazily built host
+// root, the output flags and the global switches.
+type Factory struct {
+	IO      *iostreams.IOStreams
+	Printer *printers.Flags
+	// Host builds the host root from the global flags on first use, so
+	// `ctx version` works without /proc.
+	Host func() (hostfs.Root, error)
+
+	Strict  bool
+	Verbose bool
+	Color   string
+
+	hostFlags hostFlags
+	getenv    func(string) string
+	warned    bool
+}
+
+// hostFlags are the global flags that locate the host.
+type hostFlags struct {
+	root, proc, sys, cgroup string
+}
+
+// NewFactory returns a Factory that reads its defaults from getenv
+// (CTX_HOST_ROOT, HOST_PROC, HOST_SYS, NO_COLOR).
+func NewFactory(io *iostreams.IOStreams, getenv func(string) string) *Factory {
+	f := &Factory{IO: io, Printer: &printers.Flags{Output: "table"}, getenv: getenv}
+	f.Host = sync.OnceValues(f.buildHost)
+	return f
+}
+
+func (f *Factory) buildHost() (hostfs.Root, error) {
+	h := f.hostFlags
+	root := firstNonEmpty(h.root, f.getenv("CTX_HOST_ROOT"), "/")
+	return hostfs.New(root,
+		hostfs.WithProc(firstNonEmpty(h.proc, f.getenv("HOST_PROC"))),
+		hostfs.WithSys(firstNonEmpty(h.sys, f.getenv("HOST_SYS"))),
+		hostfs.WithCgroup(h.cgroup))
+}
+
+// Emit prints a document in the chosen format. Warnings go to stderr for
+// tables and into the envelope for JSON; either way they are remembered for
+// --strict.
+func (f *Factory) Emit(d printers.Doc) error {
+	if d.Warnings == nil {
+		d.Warnings = []string{}
+	}
+	if len(d.Warnings) > 0 {
+		f.warned = true
+		if f.Printer.Output != "json" {
+			printers.PrintWarnings(f.IO.ErrOut, d.Warnings)
+		}
+	}
+	return printers.Print(f.IO.Out, *f.Printer, d)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
