@@ -81,9 +81,9 @@ func TestNamespacesVanishedProcess(t *testing.T) {
 	// A process whose directory exists but whose links are gone (a zombie,
 	// or one reaped mid-scan) is skipped without a warning.
 	root := hostfstest.New(t, map[string]string{
-		"proc/1/ns/net": "-> net:[4026531993]",
-		"proc/1/status": "Name:\tinit\nPPid:\t0\nUid:\t0\t0\t0\t0\n",
-		"proc/1/comm":   "init\n",
+		"proc/1/ns/net":  "-> net:[4026531993]",
+		"proc/1/status":  "Name:\tinit\nPPid:\t0\nUid:\t0\t0\t0\t0\n",
+		"proc/1/comm":    "init\n",
 		"proc/77/status": "Name:\tzombie\nState:\tZ (zombie)\nPPid:\t1\nUid:\t0\t0\t0\t0\nNSpid:\t77\n",
 		"proc/77/ns/":    "",
 		"proc/78/":       "", // gone entirely: no status, no links

@@ -12,9 +12,9 @@ import (
 
 // Process is one process as procfs describes it.
 type Process struct {
-	PID  int `json:"pid"`
-	PPID int `json:"ppid"`
-	UID  int `json:"uid"`
+	PID  int    `json:"pid"`
+	PPID int    `json:"ppid"`
+	UID  int    `json:"uid"`
 	User string `json:"user,omitempty"`
 	// Comm and Cmdline are exact; CommRaw and CmdlineRaw hold the bytes
 	// only when they are not valid UTF-8 (JSON would mangle them).

@@ -17,7 +17,8 @@ var (
 
 // Binary builds ./cmd/ctx once per test process and returns the path of the
 // binary, for end-to-end tests. It lands in a fresh directory under
-// os.TempDir that nothing removes.
+// os.TempDir, world-readable so tests can run it as an unprivileged user;
+// a package's TestMain calls RemoveBinary to delete it.
 func Binary(t testing.TB) string {
 	t.Helper()
 	binaryOnce.Do(func() { binaryPath, binaryErr = buildBinary() })
@@ -36,6 +37,9 @@ func buildBinary() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", err
+	}
 	bin := filepath.Join(dir, "ctx")
 	// go test puts $GOROOT/bin first in PATH, so this is the go under test.
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/ctx-tools/ctx/cmd/ctx")
@@ -45,4 +49,12 @@ func buildBinary() (string, error) {
 		return "", fmt.Errorf("go build ./cmd/ctx: %w\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// RemoveBinary deletes what Binary built, if anything. Call it from TestMain
+// after m.Run.
+func RemoveBinary() {
+	if binaryPath != "" {
+		os.RemoveAll(filepath.Dir(binaryPath))
+	}
 }
