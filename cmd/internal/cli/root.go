@@ -29,11 +29,11 @@ the container engine is down.
 
 Most commands need root (or CAP_SYS_PTRACE and CAP_SYS_ADMIN) to see every
 process; without them they show what they can and warn about the rest.`,
-		SilenceUsage:       true,
-		SilenceErrors:      true,
-		DisableAutoGenTag:  true,
-		PersistentPreRunE:  func(cmd *cobra.Command, args []string) error { return f.validateGlobals() },
-		CompletionOptions:  cobra.CompletionOptions{HiddenDefaultCmd: false},
+		SilenceUsage:          true,
+		SilenceErrors:         true,
+		DisableAutoGenTag:     true,
+		PersistentPreRunE:     func(cmd *cobra.Command, args []string) error { return f.validateGlobals() },
+		CompletionOptions:     cobra.CompletionOptions{HiddenDefaultCmd: false},
 		DisableFlagsInUseLine: false,
 	}
 	root.SetOut(f.IO.Out)
