@@ -23,7 +23,7 @@ check-imports: ## domain packages must not import cobra, tablewriter or cmd/...
 	@$(GO) run ./cmd/internal/importcheck
 
 bench: ## benchmarks against the classic tools (needs root)
-	bash bench/run.sh
+	$(GO) build -trimpath -o bin/ctx ./cmd/ctx && $(GO) run ./bench/nsbench -ctx bin/ctx
 
 docs: ## regenerate docs/cli and docs/man
 	$(GO) run ./cmd/gendocs -out docs
