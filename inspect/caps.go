@@ -1,0 +1,349 @@
+package inspect
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ctx-tools/ctx/inspect/hostfs"
+)
+
+// capNames are the kernel's names of the capability bits
+// (include/uapi/linux/capability.h), spelled as capsh(1) and
+// cap_to_name(3) spell them.
+var capNames = [...]string{
+	unix.CAP_CHOWN:              "cap_chown",
+	unix.CAP_DAC_OVERRIDE:       "cap_dac_override",
+	unix.CAP_DAC_READ_SEARCH:    "cap_dac_read_search",
+	unix.CAP_FOWNER:             "cap_fowner",
+	unix.CAP_FSETID:             "cap_fsetid",
+	unix.CAP_KILL:               "cap_kill",
+	unix.CAP_SETGID:             "cap_setgid",
+	unix.CAP_SETUID:             "cap_setuid",
+	unix.CAP_SETPCAP:            "cap_setpcap",
+	unix.CAP_LINUX_IMMUTABLE:    "cap_linux_immutable",
+	unix.CAP_NET_BIND_SERVICE:   "cap_net_bind_service",
+	unix.CAP_NET_BROADCAST:      "cap_net_broadcast",
+	unix.CAP_NET_ADMIN:          "cap_net_admin",
+	unix.CAP_NET_RAW:            "cap_net_raw",
+	unix.CAP_IPC_LOCK:           "cap_ipc_lock",
+	unix.CAP_IPC_OWNER:          "cap_ipc_owner",
+	unix.CAP_SYS_MODULE:         "cap_sys_module",
+	unix.CAP_SYS_RAWIO:          "cap_sys_rawio",
+	unix.CAP_SYS_CHROOT:         "cap_sys_chroot",
+	unix.CAP_SYS_PTRACE:         "cap_sys_ptrace",
+	unix.CAP_SYS_PACCT:          "cap_sys_pacct",
+	unix.CAP_SYS_ADMIN:          "cap_sys_admin",
+	unix.CAP_SYS_BOOT:           "cap_sys_boot",
+	unix.CAP_SYS_NICE:           "cap_sys_nice",
+	unix.CAP_SYS_RESOURCE:       "cap_sys_resource",
+	unix.CAP_SYS_TIME:           "cap_sys_time",
+	unix.CAP_SYS_TTY_CONFIG:     "cap_sys_tty_config",
+	unix.CAP_MKNOD:              "cap_mknod",
+	unix.CAP_LEASE:              "cap_lease",
+	unix.CAP_AUDIT_WRITE:        "cap_audit_write",
+	unix.CAP_AUDIT_CONTROL:      "cap_audit_control",
+	unix.CAP_SETFCAP:            "cap_setfcap",
+	unix.CAP_MAC_OVERRIDE:       "cap_mac_override",
+	unix.CAP_MAC_ADMIN:          "cap_mac_admin",
+	unix.CAP_SYSLOG:             "cap_syslog",
+	unix.CAP_WAKE_ALARM:         "cap_wake_alarm",
+	unix.CAP_BLOCK_SUSPEND:      "cap_block_suspend",
+	unix.CAP_AUDIT_READ:         "cap_audit_read",
+	unix.CAP_PERFMON:            "cap_perfmon",
+	unix.CAP_BPF:                "cap_bpf",
+	unix.CAP_CHECKPOINT_RESTORE: "cap_checkpoint_restore",
+}
+
+// CapName names capability bit n as capsh --decode does: "cap_sys_admin"
+// for a known bit, the bare decimal number ("41") for a bit newer than
+// this table, as cap_to_name(3) prints it.
+func CapName(n int) string {
+	if n >= 0 && n < len(capNames) {
+		return capNames[n]
+	}
+	return strconv.Itoa(n)
+}
+
+// CapByName returns the bit of a capability name. It accepts "cap_sys_admin",
+// "CAP_SYS_ADMIN", "sys_admin" and "SYS_ADMIN" (docker --cap-add spelling).
+func CapByName(name string) (int, bool) {
+	n := strings.ToLower(name)
+	if !strings.HasPrefix(n, "cap_") {
+		n = "cap_" + n
+	}
+	for i, c := range capNames {
+		if c == n {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// CapSet is a 64-bit capability mask as /proc/PID/status shows it in
+// hexadecimal (CapEff, CapPrm, ...).
+type CapSet uint64
+
+// CapSetOf builds a set from capability bits.
+func CapSetOf(bits ...int) CapSet {
+	var c CapSet
+	for _, b := range bits {
+		c |= 1 << uint(b)
+	}
+	return c
+}
+
+// Has reports whether bit is in the set.
+func (c CapSet) Has(bit int) bool { return bit >= 0 && bit < 64 && c&(1<<uint(bit)) != 0 }
+
+// Bits lists the set bits in ascending order.
+func (c CapSet) Bits() []int {
+	var out []int
+	for b := 0; b < 64; b++ {
+		if c.Has(b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Names lists the capabilities of the set in bit order, as
+// `capsh --decode=HEX` does (unknown bits as their decimal number). An
+// empty set gives an empty, non-nil slice.
+func (c CapSet) Names() []string {
+	out := []string{}
+	for _, b := range c.Bits() {
+		out = append(out, CapName(b))
+	}
+	return out
+}
+
+// Hex is the 16-digit form procfs prints, e.g. "00000000a80425fb".
+func (c CapSet) Hex() string { return fmt.Sprintf("%016x", uint64(c)) }
+
+// String is the capsh-style list of names, comma separated.
+func (c CapSet) String() string { return strings.Join(c.Names(), ",") }
+
+// Dangerous is the subset of the set that lies in DangerousCaps.
+func (c CapSet) Dangerous() CapSet { return c & DangerousCaps }
+
+// DangerousCaps are the capabilities that let a container reach beyond
+// itself: each is a known container-escape or host-tampering primitive.
+// Docker's default set (which includes CAP_NET_RAW, CAP_MKNOD,
+// CAP_DAC_OVERRIDE) is deliberately left out, so a default container is not
+// flagged: NET_RAW allows spoofing on the container's own network, not an
+// escape.
+//
+//   - cap_sys_admin: mount, setns, bpf, keyctl and much more; the classic
+//     escape (cgroup release_agent, mounting host disks).
+//   - cap_sys_module: loads kernel code.
+//   - cap_sys_ptrace: attaches to any process it can see (with --pid host,
+//     to the host's).
+//   - cap_sys_rawio: raw I/O ports and /dev/mem.
+//   - cap_dac_read_search: open_by_handle_at, the "shocker" escape.
+//   - cap_net_admin: reconfigures the network namespace, and the host's
+//     with --network host.
+//   - cap_sys_boot: reboot and kexec_load.
+//   - cap_sys_time: sets the host clock (time is not namespaced).
+//   - cap_mac_admin, cap_mac_override: change or bypass the LSM policy.
+//   - cap_bpf, cap_perfmon: load BPF programs, read kernel memory through
+//     perf.
+//   - cap_syslog: reads kernel addresses and the kernel log.
+const DangerousCaps CapSet = 1<<unix.CAP_SYS_ADMIN |
+	1<<unix.CAP_SYS_MODULE |
+	1<<unix.CAP_SYS_PTRACE |
+	1<<unix.CAP_SYS_RAWIO |
+	1<<unix.CAP_DAC_READ_SEARCH |
+	1<<unix.CAP_NET_ADMIN |
+	1<<unix.CAP_SYS_BOOT |
+	1<<unix.CAP_SYS_TIME |
+	1<<unix.CAP_MAC_ADMIN |
+	1<<unix.CAP_MAC_OVERRIDE |
+	1<<unix.CAP_BPF |
+	1<<unix.CAP_PERFMON |
+	1<<unix.CAP_SYSLOG
+
+// capSetJSON is the JSON form of a CapSet: the raw mask and its decoding.
+type capSetJSON struct {
+	Hex       string   `json:"hex"`
+	Names     []string `json:"names"`
+	Dangerous []string `json:"dangerous,omitempty"`
+}
+
+// MarshalJSON renders {"hex": "...", "names": [...], "dangerous": [...]}.
+func (c CapSet) MarshalJSON() ([]byte, error) {
+	j := capSetJSON{Hex: c.Hex(), Names: c.Names()}
+	if d := c.Dangerous(); d != 0 {
+		j.Dangerous = d.Names()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads the "hex" field back; the names are derived data.
+func (c *CapSet) UnmarshalJSON(data []byte) error {
+	var j capSetJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	v, err := strconv.ParseUint(j.Hex, 16, 64)
+	if err != nil {
+		return fmt.Errorf("inspect: capability set %q: %w", j.Hex, err)
+	}
+	*c = CapSet(v)
+	return nil
+}
+
+// Capabilities are the five capability sets of a process (capabilities(7)).
+type Capabilities struct {
+	Effective   CapSet `json:"effective"`
+	Permitted   CapSet `json:"permitted"`
+	Bounding    CapSet `json:"bounding"`
+	Inheritable CapSet `json:"inheritable"`
+	// Ambient is zero on kernels before 4.3, which have no CapAmb line.
+	Ambient CapSet `json:"ambient"`
+}
+
+// Usable is what the process can use now or raise at will: the effective
+// and permitted sets together. Checks look at this set.
+func (c Capabilities) Usable() CapSet { return c.Effective | c.Permitted }
+
+// FullSet is every capability from bit 0 to lastCap, the kernel's
+// /proc/sys/kernel/cap_last_cap.
+func FullSet(lastCap int) CapSet {
+	if lastCap >= 63 {
+		return ^CapSet(0)
+	}
+	if lastCap < 0 {
+		return 0
+	}
+	return CapSet(1)<<uint(lastCap+1) - 1
+}
+
+// IsPrivileged decides whether eff is "the full capability set", as
+// docker --privileged grants it. The rule: eff holds every capability from
+// bit 0 through min(lastCap, cap_audit_read) except those the host's own
+// bounding set lacks.
+//
+//   - A runtime cannot grant what it does not hold: on hosts whose init or
+//     dockerd runs without CAP_SYS_RESOURCE, --privileged yields all but
+//     that one. hostBounding is the bounding set of the host's PID 1 (or of
+//     ctx when PID 1 is unreadable); pass FullSet(lastCap) when unknown.
+//   - Capabilities after cap_audit_read (cap_perfmon, cap_bpf,
+//     cap_checkpoint_restore, kernel 5.8+) are not required: runtimes that
+//     predate them (docker 20.10) leave them out of --privileged, and
+//     cap_sys_admin still grants what they split off.
+//
+// The reference set must contain cap_sys_admin, so a crippled host
+// bounding set never makes every process privileged.
+func IsPrivileged(eff CapSet, lastCap int, hostBounding CapSet) bool {
+	want := FullSet(min(lastCap, unix.CAP_AUDIT_READ)) & hostBounding
+	if !want.Has(unix.CAP_SYS_ADMIN) {
+		return false
+	}
+	return eff&want == want
+}
+
+// parseCapabilities reads the Cap* lines of /proc/PID/status (proc(5)).
+// CapEff, CapPrm and CapBnd are required; a status without them is an
+// error rather than an empty set passed off as a fact.
+func parseCapabilities(data []byte) (Capabilities, error) {
+	var c Capabilities
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		key, val, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		var dst *CapSet
+		switch key {
+		case "CapInh":
+			dst = &c.Inheritable
+		case "CapPrm":
+			dst = &c.Permitted
+		case "CapEff":
+			dst = &c.Effective
+		case "CapBnd":
+			dst = &c.Bounding
+		case "CapAmb":
+			dst = &c.Ambient
+		default:
+			continue
+		}
+		v, err := strconv.ParseUint(strings.TrimSpace(val), 16, 64)
+		if err != nil {
+			return Capabilities{}, fmt.Errorf("inspect: status %s: %w", key, err)
+		}
+		*dst = CapSet(v)
+		seen[key] = true
+	}
+	for _, k := range []string{"CapEff", "CapPrm", "CapBnd"} {
+		if !seen[k] {
+			return Capabilities{}, fmt.Errorf("inspect: status has no %s line", k)
+		}
+	}
+	return c, nil
+}
+
+// parseCapLastCap reads /proc/sys/kernel/cap_last_cap.
+func parseCapLastCap(data []byte) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || n < 0 || n > 63 {
+		return 0, fmt.Errorf("inspect: cap_last_cap %q: not a capability number", strings.TrimSpace(string(data)))
+	}
+	return n, nil
+}
+
+// ReadCapabilities reads the capability sets of process pid from
+// /proc/PID/status. Equivalent to: `grep ^Cap /proc/PID/status | capsh --decode`.
+func ReadCapabilities(root hostfs.Root, pid int) (*Capabilities, error) {
+	data, err := hostfs.ReadFile(root.PID(pid, "status"))
+	if err != nil {
+		return nil, err
+	}
+	c, err := parseCapabilities(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w (PID %d)", err, pid)
+	}
+	return &c, nil
+}
+
+// ReadCapLastCap reads the highest capability bit the kernel knows, from
+// /proc/sys/kernel/cap_last_cap.
+func ReadCapLastCap(root hostfs.Root) (int, error) {
+	data, err := hostfs.ReadFile(root.Proc("sys", "kernel", "cap_last_cap"))
+	if err != nil {
+		return 0, err
+	}
+	return parseCapLastCap(data)
+}
+
+// ReadHostBounding returns the bounding set of the host's init (PID 1),
+// falling back to ctx's own process when PID 1's status is unreadable. It
+// is the ceiling of what any runtime on the host can grant.
+func ReadHostBounding(root hostfs.Root) (CapSet, error) {
+	var firstErr error
+	for _, p := range []string{root.PID(1, "status"), root.Proc("self", "status")} {
+		data, err := hostfs.ReadFile(p)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		c, err := parseCapabilities(data)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		return c.Bounding, nil
+	}
+	return 0, firstErr
+}
