@@ -12,7 +12,7 @@ import (
 
 func TestBusyboxRootfs(t *testing.T) {
 	if _, err := os.Stat(busyboxPath); err != nil {
-		gate(t, "e2e: needs "+busyboxPath+" from the Debian package busybox-static")
+		Gate(t, "e2e: needs "+busyboxPath+" from the Debian package busybox-static")
 	}
 	b, err := busyboxRootfs()
 	if err != nil {

@@ -26,9 +26,9 @@ func required(getenv func(string) string) bool {
 	return getenv(requireEnv) == "all"
 }
 
-// gate skips t with reason, or fails it with the same text when
+// Gate skips t with reason, or fails it with the same text when
 // CTX_TEST_REQUIRE=all. reason is one line led by its tier.
-func gate(t testing.TB, reason string) {
+func Gate(t testing.TB, reason string) {
 	t.Helper()
 	if required(os.Getenv) {
 		t.Fatal(reason)
@@ -41,7 +41,7 @@ func gate(t testing.TB, reason string) {
 func RequirePrivileged(t testing.TB) {
 	t.Helper()
 	if euid := os.Geteuid(); euid != 0 {
-		gate(t, privilegedReason(euid))
+		Gate(t, privilegedReason(euid))
 	}
 }
 
@@ -54,7 +54,7 @@ func privilegedReason(euid int) string {
 func RequireTool(t testing.TB, tier, name string) {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
-		gate(t, fmt.Sprintf("%s: needs %s in PATH", tier, name))
+		Gate(t, fmt.Sprintf("%s: needs %s in PATH", tier, name))
 	}
 }
 
@@ -69,7 +69,7 @@ func RequireDocker(t testing.TB) {
 	t.Helper()
 	dockerOnce.Do(func() { dockerErr = probeDocker() })
 	if dockerErr != nil {
-		gate(t, "e2e: docker daemon not reachable: "+dockerErr.Error())
+		Gate(t, "e2e: docker daemon not reachable: "+dockerErr.Error())
 	}
 }
 

@@ -24,7 +24,7 @@ func TestGate(t *testing.T) {
 		t.Run("env="+tt.env, func(t *testing.T) {
 			t.Setenv(requireEnv, tt.env)
 			f := &fakeTB{}
-			gate(f, reason)
+			Gate(f, reason)
 			if !slices.Equal(f.skipped, tt.wantSkip) || !slices.Equal(f.fatals, tt.wantFatal) {
 				t.Errorf("gate with %s=%q: got skips %q, fatals %q; want skips %q, fatals %q",
 					requireEnv, tt.env, f.skipped, f.fatals, tt.wantSkip, tt.wantFatal)

@@ -1,0 +1,6 @@
+package netdebug
+
+import "errors"
+
+// ErrNotImplemented is returned on platforms without rtnetlink.
+var ErrNotImplemented = errors.New("netdebug: not implemented on this platform")
