@@ -1,0 +1,6 @@
+package cgroupview
+
+import "errors"
+
+// ErrNoCgroups means the mount table holds no cgroup or cgroup2 mount.
+var ErrNoCgroups = errors.New("cgroupview: no cgroup mounts")
