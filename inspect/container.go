@@ -17,6 +17,8 @@ type Container struct {
 	Image     string            `json:"image,omitempty"`
 	Pod       *Pod              `json:"pod,omitempty"`
 	Labels    map[string]string `json:"labels,omitempty"`
+	// Sandbox marks a Kubernetes pod's sandbox (pause) container.
+	Sandbox bool `json:"sandbox,omitempty"`
 }
 
 // Pod is the Kubernetes pod a container belongs to.

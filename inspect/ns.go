@@ -65,6 +65,10 @@ type Namespace struct {
 	Owner    uint64 `json:"owner,omitempty"`
 	Parent   uint64 `json:"parent,omitempty"`
 	OwnerUID *int   `json:"ownerUid,omitempty"`
+	// Initial marks the host's own namespaces: those of kthreadd, which
+	// the kernel keeps in the initial namespaces (PID 1 may refuse to be
+	// read even by root).
+	Initial bool `json:"initial,omitempty"`
 	// Hidden marks an intermediate user or pid namespace found only as the
 	// parent of another: nothing on the host names it directly.
 	Hidden bool `json:"hidden,omitempty"`

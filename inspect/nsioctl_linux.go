@@ -50,11 +50,30 @@ func newKernel(root hostfs.Root) *kernel {
 	return k
 }
 
-func readlink(path string, buf []byte) (string, error) {
+// openPath opens dir as an O_PATH handle for the *at calls below: the
+// kernel walks /proc/PID once per process instead of once per entry, and
+// every entry read comes from the same process. O_PATH needs no read
+// permission on dir, so permission errors still come from the entries.
+func openPath(dir string) (int, error) {
 	for {
-		n, err := unix.Readlink(path, buf)
+		fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
 		if err != nil {
-			return "", &os.PathError{Op: "readlink", Path: path, Err: err}
+			return -1, &os.PathError{Op: "open", Path: dir, Err: err}
+		}
+		return fd, nil
+	}
+}
+
+// readlinkAt reads the link name in dirfd; dir (ending in "/") names dirfd
+// in errors.
+func readlinkAt(dirfd int, dir, name string, buf []byte) (string, error) {
+	for {
+		n, err := unix.Readlinkat(dirfd, name, buf)
+		if err != nil {
+			return "", &os.PathError{Op: "readlink", Path: dir + name, Err: err}
 		}
 		if n < len(buf) {
 			return string(buf[:n]), nil
@@ -66,24 +85,33 @@ func readlink(path string, buf []byte) (string, error) {
 // scanFDs finds the namespace fds a process holds: an fd whose target lives
 // on the nsfs device. The readlink text is not trusted: an fd opened through
 // a bind mount reads back as that path, or "/" once it is unmounted.
-func (k *kernel) scanFDs(root hostfs.Root, pid int, w *warnings) []fdNS {
+func (k *kernel) scanFDs(root hostfs.Root, pid int, dbuf []byte, w *warnings) []fdNS {
 	if !k.live {
 		return nil
 	}
 	dir := root.PID(pid, "fd")
-	d, err := os.Open(dir)
+	// Raw syscalls, not os.Open: no poller registration, and fstatat
+	// resolves each fd name from the open directory, not from /proc.
+	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if hostfs.IsPermission(err) {
 			w.permission(pid, "open files")
 		}
 		return nil
 	}
-	names, _ := d.Readdirnames(-1)
-	d.Close()
+	defer unix.Close(dfd)
+	var names []string
+	for {
+		n, err := unix.Getdents(dfd, dbuf)
+		if err != nil || n <= 0 {
+			break // as before: a process exiting mid-listing keeps what was read
+		}
+		_, _, names = unix.ParseDirent(dbuf[:n], -1, names)
+	}
 	var out []fdNS
 	var st unix.Stat_t
 	for _, n := range names {
-		if unix.Stat(dir+"/"+n, &st) != nil || st.Dev != k.nsfsDev {
+		if unix.Fstatat(dfd, n, &st, 0) != nil || st.Dev != k.nsfsDev {
 			continue
 		}
 		fd, _ := strconv.Atoi(n)
@@ -100,24 +128,37 @@ func (k *kernel) describe(s *NamespaceSet, w *warnings) {
 	if !k.live {
 		return
 	}
-	todo := make([]*Namespace, 0, len(s.byID))
+	// Most namespaces need only their owner, and nothing else changes:
+	// ask for those in parallel. User and pid namespaces (and those only an
+	// fd named, not yet typed) walk parent chains that add hidden
+	// namespaces to s, so they go one at a time.
+	var flat, chained []*Namespace
 	for _, ns := range s.byID {
-		todo = append(todo, ns)
-	}
-	for _, ns := range todo {
-		if ns.ref == "" {
-			continue
+		switch {
+		case ns.ref == "":
+		case ns.Type == "user" || ns.Type == "pid" || ns.Type == "":
+			chained = append(chained, ns)
+		default:
+			flat = append(flat, ns)
 		}
-		fd, err := unix.Open(ns.ref, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			if hostfs.IsPermission(err) {
-				w.add(0, "cannot open some namespaces to ask for their owner and parent: needs CAP_SYS_ADMIN and CAP_SYS_PTRACE (run as root)")
-			}
-			continue
-		}
-		k.describeFD(s, ns, fd, 0)
-		unix.Close(fd)
 	}
+	parallel(len(flat), func(i int) { k.describeRef(s, flat[i], w) })
+	for _, ns := range chained {
+		k.describeRef(s, ns, w)
+	}
+}
+
+// describeRef opens ns through its ref path and describes it.
+func (k *kernel) describeRef(s *NamespaceSet, ns *Namespace, w *warnings) {
+	fd, err := unix.Open(ns.ref, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if hostfs.IsPermission(err) {
+			w.add(0, "cannot open some namespaces to ask for their owner and parent: needs CAP_SYS_ADMIN and CAP_SYS_PTRACE (run as root)")
+		}
+		return
+	}
+	k.describeFD(s, ns, fd, 0)
+	unix.Close(fd)
 }
 
 // describeFD fills ns from an open nsfs fd; it walks up to parents that the

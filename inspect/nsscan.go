@@ -3,9 +3,12 @@ package inspect
 import (
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 )
@@ -86,6 +89,7 @@ func Namespaces(root hostfs.Root, opts ScanOptions) (*NamespaceSet, error) {
 	set.addBindMounts(root, k, &w)
 	k.describe(set, &w)
 	set.fillProcesses(root, &w)
+	set.markInitial(root)
 	set.filter(opts.Types)
 	set.sort()
 	set.Warnings = w.list()
@@ -110,8 +114,9 @@ func scanProcs(root hostfs.Root, k *kernel, pids []int, opts ScanOptions, w *war
 		go func(n int) {
 			defer wg.Done()
 			buf := make([]byte, 128)
+			dbuf := make([]byte, 8192) // getdents of /proc/PID/fd
 			for i := n; i < len(pids); i += workers {
-				out[i] = scanProc(root, k, pids[i], opts, buf, w)
+				out[i] = scanProc(root, k, pids[i], opts, buf, dbuf, w)
 			}
 		}(n)
 	}
@@ -119,7 +124,7 @@ func scanProcs(root hostfs.Root, k *kernel, pids []int, opts ScanOptions, w *war
 	return out
 }
 
-func scanProc(root hostfs.Root, k *kernel, pid int, opts ScanOptions, buf []byte, w *warnings) procScan {
+func scanProc(root hostfs.Root, k *kernel, pid int, opts ScanOptions, buf, dbuf []byte, w *warnings) procScan {
 	ps := procScan{pid: pid}
 	base := root.PID(pid, "ns") + "/"
 	links, err := readLinks(base, k.nsfsDev, buf)
@@ -134,7 +139,7 @@ func scanProc(root hostfs.Root, k *kernel, pid int, opts ScanOptions, buf []byte
 	if opts.Tasks {
 		ps.tasks = scanTasks(root, k, pid, buf)
 	}
-	ps.fds = k.scanFDs(root, pid, w)
+	ps.fds = k.scanFDs(root, pid, dbuf, w)
 	return ps
 }
 
@@ -142,10 +147,18 @@ func scanProc(root hostfs.Root, k *kernel, pid int, opts ScanOptions, buf []byte
 // on its own (pid_for_children before the first fork, a type the kernel
 // lacks) is skipped; the first error of any other kind is returned.
 func readLinks(base string, dev uint64, buf []byte) ([]link, error) {
+	dir, err := openPath(base)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, os.ErrNotExist // every link would be missing
+		}
+		return nil, err
+	}
+	defer unix.Close(dir)
 	links := make([]link, 0, len(linkNames))
 	var firstErr error
 	for _, name := range linkNames {
-		target, err := readlink(base+name, buf)
+		target, err := readlinkAt(dir, base, name, buf)
 		if err != nil {
 			if firstErr == nil && !os.IsNotExist(err) {
 				firstErr = err
@@ -197,10 +210,14 @@ const (
 )
 
 func (n *Namespace) setRef(path string, rank int) {
-	if n.refRank == 0 || rank < n.refRank {
+	if n.wantsRef(rank) {
 		n.ref, n.refRank = path, rank
 	}
 }
+
+// wantsRef reports whether a path of this rank would become n's ref. Hot
+// loops check it first, to build only the paths that are kept.
+func (n *Namespace) wantsRef(rank int) bool { return n.refRank == 0 || rank < n.refRank }
 
 // get returns the namespace with this identity, creating it.
 func (s *NamespaceSet) get(id NSID, typ string) *Namespace {
@@ -219,7 +236,9 @@ func (s *NamespaceSet) addProc(root hostfs.Root, ps *procScan) {
 	for _, l := range ps.links {
 		ns := s.get(l.id, l.typ)
 		if ft, ok := forChildren[l.name]; ok {
-			ns.setRef(root.PID(ps.pid, "ns", l.name), refOther)
+			if ns.wantsRef(refOther) {
+				ns.setRef(root.PID(ps.pid, "ns", l.name), refOther)
+			}
 			if own[ft] != l.id {
 				ns.Holders = append(ns.Holders, Holder{Kind: l.name, PID: ps.pid})
 			}
@@ -228,7 +247,9 @@ func (s *NamespaceSet) addProc(root hostfs.Root, ps *procScan) {
 		own[l.typ] = l.id
 		ns.NProcs++
 		ns.PIDs = append(ns.PIDs, ps.pid)
-		ns.setRef(root.PID(ps.pid, "ns", l.name), refProc)
+		if ns.wantsRef(refProc) {
+			ns.setRef(root.PID(ps.pid, "ns", l.name), refProc)
+		}
 	}
 	for _, t := range ps.tasks {
 		for _, l := range t.links {
@@ -237,7 +258,9 @@ func (s *NamespaceSet) addProc(root hostfs.Root, ps *procScan) {
 			}
 			ns := s.get(l.id, l.typ)
 			ns.Holders = append(ns.Holders, Holder{Kind: "task", PID: ps.pid, TID: t.tid})
-			ns.setRef(root.PID(ps.pid, "task", strconv.Itoa(t.tid), "ns", l.name), refOther)
+			if ns.wantsRef(refOther) {
+				ns.setRef(root.PID(ps.pid, "task", strconv.Itoa(t.tid), "ns", l.name), refOther)
+			}
 		}
 	}
 	for _, f := range ps.fds {
@@ -246,7 +269,9 @@ func (s *NamespaceSet) addProc(root hostfs.Root, ps *procScan) {
 			ns = s.get(f.id, "") // typed later by NS_GET_NSTYPE
 		}
 		ns.Holders = append(ns.Holders, Holder{Kind: "fd", PID: ps.pid, FD: f.fd})
-		ns.setRef(root.PID(ps.pid, "fd", strconv.Itoa(f.fd)), refOther)
+		if ns.wantsRef(refOther) {
+			ns.setRef(root.PID(ps.pid, "fd", strconv.Itoa(f.fd)), refOther)
+		}
 	}
 }
 
@@ -298,26 +323,71 @@ func hasBind(ns *Namespace, path string) bool {
 
 // fillProcesses reads the lowest-PID member of each namespace once. Only
 // these processes are read in full: the rest are counted, not described.
+// The reads run on a small worker pool, like the scan.
 func (s *NamespaceSet) fillProcesses(root hostfs.Root, w *warnings) {
 	users := ReadUsers(root)
-	cache := map[int]*Process{}
+	var pids []int
+	seen := map[int]bool{}
 	for _, ns := range s.byID {
 		if len(ns.PIDs) == 0 {
 			continue
 		}
 		sort.Ints(ns.PIDs)
-		pid := ns.PIDs[0]
-		p, ok := cache[pid]
-		if !ok {
-			p, _ = ReadProcess(root, pid) // nil when it exited since
-			if p != nil {
-				p.User = users.Name(p.UID)
-			}
-			cache[pid] = p
+		if pid := ns.PIDs[0]; !seen[pid] {
+			seen[pid] = true
+			pids = append(pids, pid)
 		}
-		ns.Process = p
+	}
+	procs := make([]*Process, len(pids))
+	parallel(len(pids), func(i int) {
+		procs[i], _ = ReadProcess(root, pids[i]) // nil when it exited since
+	})
+	cache := make(map[int]*Process, len(pids))
+	for i, p := range procs {
+		if p != nil {
+			p.User = users.Name(p.UID)
+		}
+		cache[pids[i]] = p
+	}
+	for _, ns := range s.byID {
+		if len(ns.PIDs) > 0 {
+			ns.Process = cache[ns.PIDs[0]]
+		}
 	}
 }
+
+// parallel runs fn(0) … fn(n-1) on the scan's default number of workers.
+func parallel(n int, fn func(i int)) {
+	workers := min(4, max(1, runtime.NumCPU()*2))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				fn(i)
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+// markInitial flags the namespaces kthreadd (PID 2, a kernel thread) is in.
+func (s *NamespaceSet) markInitial(root hostfs.Root) {
+	p, err := ReadProcess(root, kthreaddPID)
+	if err != nil || !p.KernelThread {
+		return // not the host's pid namespace, or a fixture without it
+	}
+	for _, ns := range s.byID {
+		if _, found := slices.BinarySearch(ns.PIDs, kthreaddPID); found {
+			ns.Initial = true
+		}
+	}
+}
+
+// kthreaddPID is the kernel's thread creator, always PID 2 in the host's
+// pid namespace.
+const kthreaddPID = 2
 
 func (s *NamespaceSet) filter(types []string) {
 	if len(types) == 0 {

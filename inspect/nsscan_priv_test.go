@@ -104,25 +104,35 @@ func TestNamespacesLooseThread(t *testing.T) {
 		tid int
 		err error
 	}
-	ready, done := make(chan result), make(chan struct{})
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		tid := unix.Gettid()
-		if tid == os.Getpid() {
-			ready <- result{err: fmt.Errorf("landed on the main thread")}
-			return
-		}
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			ready <- result{err: err}
-			return
-		}
-		var st unix.Stat_t
-		err := unix.Stat(fmt.Sprintf("/proc/self/task/%d/ns/net", tid), &st)
-		ready <- result{ino: st.Ino, tid: tid, err: err}
-		<-done
-	}()
-	r := <-ready
+	// A goroutine that lands on the main thread keeps it (locked) until
+	// the end, so the next attempt runs on another thread.
+	errMain := fmt.Errorf("landed on the main thread")
+	done := make(chan struct{})
 	defer close(done)
+	var r result
+	for attempt := 0; attempt < 8; attempt++ {
+		ready := make(chan result)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+			tid := unix.Gettid()
+			if tid == os.Getpid() {
+				ready <- result{err: errMain}
+				<-done
+				return
+			}
+			if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+				ready <- result{err: err}
+				return
+			}
+			var st unix.Stat_t
+			err := unix.Stat(fmt.Sprintf("/proc/self/task/%d/ns/net", tid), &st)
+			ready <- result{ino: st.Ino, tid: tid, err: err}
+			<-done
+		}()
+		if r = <-ready; r.err != errMain {
+			break
+		}
+	}
 	if r.err != nil {
 		t.Fatal(r.err)
 	}

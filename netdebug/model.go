@@ -34,6 +34,9 @@ func FromInspect(nss []*inspect.Namespace) []NetNS {
 }
 
 func labelOf(n *inspect.Namespace) string {
+	if n.Initial {
+		return "host"
+	}
 	if p := n.Process; p != nil {
 		if p.Container != nil {
 			return p.Container.Label()

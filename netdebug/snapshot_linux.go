@@ -292,14 +292,20 @@ func resolveNSIDs(h *netlink.Handle, o openNS, links []Link, candidates []openNS
 //
 // Equivalent to: the "(id: N)" of ip netns list.
 func NetNSID(root hostfs.Root, nsPath string) (*int, error) {
+	ids, err := NetNSIDs(root, []string{nsPath})
+	if err != nil {
+		return nil, err
+	}
+	return ids[0], nil
+}
+
+// NetNSIDs is NetNSID for many namespaces over one netlink socket. A path
+// that cannot be opened or asked about gets nil, and the first such error
+// is returned with the ids that were found.
+func NetNSIDs(root hostfs.Root, nsPaths []string) ([]*int, error) {
 	if !root.Live() {
 		return nil, hostfs.ErrNotLive
 	}
-	fd, err := unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("netdebug: opening %q: %w", nsPath, err)
-	}
-	defer unix.Close(fd)
 	// A handle at netns.None() stays in the calling thread's namespace:
 	// no setns.
 	h, err := netlink.NewHandleAt(netns.None(), unix.NETLINK_ROUTE)
@@ -310,6 +316,24 @@ func NetNSID(root hostfs.Root, nsPath string) (*int, error) {
 	if err := h.SetSocketTimeout(socketTimeout); err != nil {
 		return nil, fmt.Errorf("netdebug: %w", err)
 	}
+	ids := make([]*int, len(nsPaths))
+	var firstErr error
+	for i, p := range nsPaths {
+		id, err := netNSIDAt(h, p)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		ids[i] = id
+	}
+	return ids, firstErr
+}
+
+func netNSIDAt(h *netlink.Handle, nsPath string) (*int, error) {
+	fd, err := unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("netdebug: opening %q: %w", nsPath, err)
+	}
+	defer unix.Close(fd)
 	id, err := h.GetNetNsIdByFd(fd)
 	if err != nil {
 		return nil, fmt.Errorf("netdebug: netnsid of %q: %w", nsPath, err)

@@ -13,3 +13,8 @@ func Snapshot(root hostfs.Root, nets []NetNS) (*Topology, error) {
 func NetNSID(root hostfs.Root, nsPath string) (*int, error) {
 	return nil, ErrNotImplemented
 }
+
+// NetNSIDs is not implemented off Linux.
+func NetNSIDs(root hostfs.Root, nsPaths []string) ([]*int, error) {
+	return nil, ErrNotImplemented
+}

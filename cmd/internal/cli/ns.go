@@ -11,6 +11,8 @@ import (
 
 	"github.com/ctx-tools/ctx/cmd/internal/printers"
 	"github.com/ctx-tools/ctx/inspect"
+	"github.com/ctx-tools/ctx/inspect/hostfs"
+	"github.com/ctx-tools/ctx/netdebug"
 )
 
 type nsOptions struct {
@@ -102,6 +104,15 @@ func runNSLs(ctx context.Context, opts *nsOptions) error {
 	if err != nil {
 		return err
 	}
+	warnings := set.Warnings
+	rt := inspect.LoadRuntimes(root)
+	warnings = append(warnings, rt.Warnings...)
+	for _, ns := range set.Namespaces {
+		rt.NameProcess(ns.Process)
+	}
+	if err := fillNetNSIDs(root, set.Namespaces); err != nil && opts.f.Verbose {
+		warnings = append(warnings, "some NETNSIDs unknown: "+err.Error())
+	}
 	rows := set.Namespaces
 	var depth []int
 	if opts.Tree != "" {
@@ -111,8 +122,28 @@ func runNSLs(ctx context.Context, opts *nsOptions) error {
 		Kind:     "NamespaceList",
 		Items:    set.Namespaces,
 		Table:    nsTable(rows, depth),
-		Warnings: set.Warnings,
+		Warnings: warnings,
 	})
+}
+
+// fillNetNSIDs asks netlink, once per net namespace, for the id the
+// caller's netns gives it (lsns's NETNSID). On a fixture it does nothing.
+func fillNetNSIDs(root hostfs.Root, nss []*inspect.Namespace) error {
+	if !root.Live() {
+		return nil
+	}
+	var nets []*inspect.Namespace
+	var paths []string
+	for _, ns := range nss {
+		if ns.Type == "net" && ns.Ref() != "" {
+			nets, paths = append(nets, ns), append(paths, ns.Ref())
+		}
+	}
+	ids, err := netdebug.NetNSIDs(root, paths)
+	for i, id := range ids {
+		nets[i].NetNSID = id
+	}
+	return err
 }
 
 var nsColumns = []printers.Column{
@@ -120,6 +151,7 @@ var nsColumns = []printers.Column{
 	{Header: "COMMAND"}, {Header: "CONTAINER"},
 	{Header: "PPID", Wide: true}, {Header: "HOLDER", Wide: true}, {Header: "OWNER", Wide: true},
 	{Header: "PARENT", Wide: true}, {Header: "NETNSID", Wide: true}, {Header: "UID", Wide: true},
+	{Header: "ID", Wide: true}, {Header: "IMAGE", Wide: true}, {Header: "POD", Wide: true},
 }
 
 // nsTable renders namespaces in the given order; depth, when set, indents
@@ -131,19 +163,19 @@ func nsTable(list []*inspect.Namespace, depth []int) *printers.Table {
 		if depth != nil && depth[i] > 0 {
 			id = strings.Repeat("  ", depth[i]-1) + "└─" + id
 		}
-		pid, ppid, user, uid, command, container := "-", "-", "-", "-", "-", "-"
+		pid, ppid, user, uid, command := "-", "-", "-", "-", "-"
+		c := cellsOf(nil)
 		if p := ns.Process; p != nil {
 			pid, ppid, user, uid = strconv.Itoa(p.PID), strconv.Itoa(p.PPID), p.User, strconv.Itoa(p.UID)
 			command = p.Command()
-			if p.Container != nil {
-				container = p.Container.Label()
-			}
+			c = cellsOf(p.Container)
 		} else if ns.Hidden {
 			command = "(hidden: only a parent of another namespace)"
 		}
 		t.Rows = append(t.Rows, []string{
-			id, ns.Type, strconv.Itoa(ns.NProcs), pid, user, command, container,
+			id, ns.Type, strconv.Itoa(ns.NProcs), pid, user, command, c.label,
 			ppid, holders(ns), inoOrDash(ns.Owner), inoOrDash(ns.Parent), intPtrOrDash(ns.NetNSID), uid,
+			c.id, c.image, c.pod,
 		})
 	}
 	return t
@@ -175,4 +207,22 @@ func intPtrOrDash(v *int) string {
 		return "-"
 	}
 	return strconv.Itoa(*v)
+}
+
+// containerCells are the CONTAINER column and the wide ID, IMAGE and POD
+// columns shared by ns ls and ps.
+type containerCells struct{ label, id, image, pod string }
+
+func cellsOf(c *inspect.Container) containerCells {
+	if c == nil {
+		return containerCells{"-", "-", "-", "-"}
+	}
+	pod := "-"
+	if c.Pod != nil {
+		pod = orDash(c.Pod.Namespace) + "/" + orDash(c.Pod.Name)
+		if c.Pod.Name == "" {
+			pod = "uid:" + c.Pod.UID
+		}
+	}
+	return containerCells{c.Label(), c.ID, orDash(c.Image), pod}
 }

@@ -61,9 +61,10 @@ func runPs(ctx context.Context, opts *psOptions) error {
 	if err != nil {
 		return err
 	}
+	rt := inspect.LoadRuntimes(root)
 	filter := inspect.ProcessFilter{NS: opts.NS}
 	if opts.Target != "" {
-		t, err := inspect.Resolve(root, opts.Target)
+		t, err := rt.Resolve(opts.Target)
 		if err != nil {
 			return err
 		}
@@ -76,18 +77,21 @@ func runPs(ctx context.Context, opts *psOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range list.Processes {
+		rt.NameProcess(p.Process)
+	}
 	return opts.f.Emit(printers.Doc{
 		Kind:     "ProcessList",
 		Items:    list.Processes,
 		Table:    psTable(list.Processes),
-		Warnings: list.Warnings,
+		Warnings: append(list.Warnings, rt.Warnings...),
 	})
 }
 
 var psColumns = []printers.Column{
 	{Header: "PID"}, {Header: "NSPID"}, {Header: "PPID"}, {Header: "USER"}, {Header: "CONTAINER"},
 	{Header: "CGROUP"}, {Header: "COMMAND"},
-	{Header: "CMDLINE", Wide: true},
+	{Header: "CMDLINE", Wide: true}, {Header: "ID", Wide: true}, {Header: "IMAGE", Wide: true}, {Header: "POD", Wide: true},
 }
 
 func psTable(list []*inspect.ProcessNS) *printers.Table {
@@ -97,16 +101,10 @@ func psTable(list []*inspect.ProcessNS) *printers.Table {
 		for i, n := range p.NSpid {
 			nspid[i] = strconv.Itoa(n)
 		}
-		container, cgroup := "-", p.Cgroup
-		if p.Container != nil {
-			container = p.Container.Label()
-		}
-		if cgroup == "" {
-			cgroup = "-"
-		}
+		c := cellsOf(p.Container)
 		t.Rows = append(t.Rows, []string{
 			strconv.Itoa(p.PID), orDash(strings.Join(nspid, "/")), strconv.Itoa(p.PPID), p.User,
-			container, cgroup, p.Comm, p.Command(),
+			c.label, orDash(p.Cgroup), p.Comm, p.Command(), c.id, c.image, c.pod,
 		})
 	}
 	return t

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -53,6 +54,7 @@ process; without them they show what they can and warn about the rest.`,
 	root.AddCommand(
 		newCmdNS(f),
 		newCmdPs(f, nil),
+		newCmdInspect(f, nil),
 		newCmdVersion(f),
 	)
 	return root
@@ -82,7 +84,13 @@ func run(ctx context.Context, f *Factory, root *cobra.Command, args []string) Ex
 	cmd, err := root.ExecuteContextC(ctx)
 	code, msg, usage := exitCode(err, f.warned, f.Strict)
 	if msg != "" {
-		fmt.Fprintln(f.IO.ErrOut, "error: "+printers.Escape(msg))
+		// Escape each line: multi-line messages (candidate lists, hints)
+		// keep their shape, but nothing in them reaches the terminal raw.
+		lines := strings.Split(msg, "\n")
+		for i, l := range lines {
+			lines[i] = printers.Escape(l)
+		}
+		fmt.Fprintln(f.IO.ErrOut, "error: "+strings.Join(lines, "\n"))
 	}
 	if usage && cmd != nil && !errors.Is(err, printers.ErrFormat) {
 		fmt.Fprintln(f.IO.ErrOut, "\n"+cmd.UsageString())

@@ -4,12 +4,18 @@
 # whose pid_for_children names a pid namespace nothing lives in yet, and a
 # process with a hostile name. Shapes follow /proc on Debian 12, kernel
 # 6.18, Docker 20.10 cgroupfs driver (captured by hand, then trimmed).
+# Docker's state: config.v2.json for A ("web-1", a compose service), B
+# ("sidecar") and C ("old-job", exited, no process), trimmed from the file
+# Docker 20.10.24 on Debian 12 wrote for `docker run -d --label
+# com.docker.compose.project=demo ctx-test/busybox` (network settings and
+# paths shortened, IDs replaced).
 set -euo pipefail
 cd "$(dirname "$0")"
 rm -rf docker-v1 && mkdir -p docker-v1/etc docker-v1/proc
 cd docker-v1
 A=aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899
 B=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+C=0123456789ab99887766554433221100ffeeddccbbaa99887766554433221100
 printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' > etc/passwd
 host=(mnt:4026531832 net:4026531833 time:4026531834 cgroup:4026531835 pid:4026531836 user:4026531837 uts:4026531838 ipc:4026531839)
 
@@ -55,3 +61,16 @@ cat > proc/4242/mountinfo <<'MI'
 900 800 0:50 / / rw,relatime master:1 - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/ABC,upperdir=/var/lib/docker/overlay2/x/diff,workdir=/var/lib/docker/overlay2/x/work
 MI
 cp proc/4242/mountinfo proc/4300/mountinfo
+
+# docker_config ID NAME IMAGE IMAGE-ID RUNNING PID LABELS(JSON object)
+docker_config() {
+	local id=$1 name=$2 image=$3 imageid=$4 running=$5 pid=$6 labels=$7
+	mkdir -p "var/lib/docker/containers/$id"
+	cat > "var/lib/docker/containers/$id/config.v2.json" <<JSON
+{"StreamConfig":{},"State":{"Running":$running,"Paused":false,"Restarting":false,"OOMKilled":false,"RemovalInProgress":false,"Dead":false,"Pid":$pid,"ExitCode":0,"Error":"","StartedAt":"2026-11-30T20:05:00.456216947Z","FinishedAt":"0001-01-01T00:00:00Z","Health":null},"ID":"$id","Created":"2026-11-30T20:05:00.296738197Z","Managed":false,"Path":"sleep","Args":["3600"],"Config":{"Hostname":"${id:0:12}","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sleep","3600"],"Image":"$image","Volumes":null,"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":$labels},"Image":"$imageid","NetworkSettings":{"Bridge":"","SandboxID":"1f2e3d4c5b6a","HairpinMode":false,"Networks":{},"Service":null,"Ports":{},"SandboxKey":"/var/run/docker/netns/1f2e3d4c5b6a"},"LogPath":"/var/lib/docker/containers/$id/$id-json.log","Name":"/$name","Driver":"overlay2","OS":"linux","MountLabel":"","ProcessLabel":"","RestartCount":0,"HasBeenStartedBefore":true,"HasBeenManuallyStopped":false,"MountPoints":{},"SecretReferences":null,"ConfigReferences":null,"AppArmorProfile":"docker-default","HostnamePath":"/var/lib/docker/containers/$id/hostname","HostsPath":"/var/lib/docker/containers/$id/hosts","ShmPath":"","ResolvConfPath":"/var/lib/docker/containers/$id/resolv.conf","SeccompProfile":"","NoNewPrivileges":false,"LocalLogCacheMeta":{"HaveNotifyEnabled":false}}
+JSON
+}
+docker_config $A web-1 nginx:1.25 sha256:a8758716bb6aa4d90071160d27028fe4eaee7ce8166221a97d30440c8eac2be6 true 4242 \
+	'{"com.docker.compose.project":"shop","com.docker.compose.service":"web","com.docker.compose.container-number":"1"}'
+docker_config $B sidecar ctx-test/busybox:latest sha256:6dce980ac88f9ee2d10bf049b44fa48e30d390845078c8d28338155b58a8f599 true 4300 '{}'
+docker_config $C old-job ctx-test/busybox:latest sha256:6dce980ac88f9ee2d10bf049b44fa48e30d390845078c8d28338155b58a8f599 false 0 '{}'
