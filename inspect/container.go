@@ -43,8 +43,12 @@ func (c *Container) Label() string {
 	if c == nil {
 		return ""
 	}
-	if c.Name != "" {
+	switch {
+	case c.Name != "":
 		return c.Runtime + ":" + c.Name
+	case c.Namespace != "":
+		// containerd IDs are only unique within a namespace.
+		return c.Runtime + ":" + c.Namespace + "/" + c.ShortID()
 	}
 	return c.Runtime + ":" + c.ShortID()
 }

@@ -85,6 +85,10 @@ func TestContainerLabel(t *testing.T) {
 	if got, want := c.Label(), "docker:web-1"; got != want {
 		t.Errorf("Label() = %q; want %q", got, want)
 	}
+	ctr := &Container{Runtime: "containerd", ID: "ctxtest1", Namespace: "ctxtest"}
+	if got, want := ctr.Label(), "containerd:ctxtest/ctxtest1"; got != want {
+		t.Errorf("Label() = %q; want %q", got, want)
+	}
 	var none *Container
 	if got := none.Label(); got != "" {
 		t.Errorf("nil Label() = %q; want empty", got)

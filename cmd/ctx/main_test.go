@@ -2,6 +2,8 @@ package main_test
 
 import (
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
@@ -12,4 +14,11 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	hostfstest.RemoveBinary()
 	os.Exit(code)
+}
+
+// dockerTry runs docker and returns its output and error, for probes that
+// may fail.
+func dockerTry(args ...string) (string, error) {
+	out, err := exec.Command("docker", args...).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
 }
