@@ -22,8 +22,12 @@ lint: check-imports ## gofmt, go vet, import rules
 check-imports: ## domain packages must not import cobra, tablewriter or cmd/...
 	@$(GO) run ./cmd/internal/importcheck
 
-bench: ## benchmarks against the classic tools (needs root)
-	$(GO) build -trimpath -o bin/ctx ./cmd/ctx && $(GO) run ./bench/nsbench -ctx bin/ctx
+# Each bench/<name>/ is a program that builds its own scenario, times ctx
+# against the classic tool in one run, prints ratios and cleans up.
+# BENCH=ns runs only bench/ns*.
+BENCH ?=
+bench: build ## benchmarks against the classic tools (needs root); BENCH=name for one
+	@for d in bench/$(BENCH)*/; do echo "== $$d"; $(GO) run ./$$d -ctx bin/ctx || exit 1; done
 
 docs: ## regenerate docs/cli and docs/man
 	$(GO) run ./cmd/gendocs -out docs

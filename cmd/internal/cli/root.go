@@ -55,6 +55,12 @@ process; without them they show what they can and warn about the rest.`,
 		newCmdNS(f),
 		newCmdPs(f, nil),
 		newCmdInspect(f, nil),
+		newCmdEnter(f),
+		newCmdCgroup(f),
+		newCmdLayers(f),
+		newCmdNet(f),
+		newCmdRun(f),
+		newCmdGc(f),
 		newCmdVersion(f),
 	)
 	return root
