@@ -54,6 +54,7 @@ func run() int {
 	procs := flag.Int("procs", 5000, "scenario processes in total")
 	nsProcs := flag.Int("nsprocs", 1000, "scenario processes in their own net, uts and ipc namespaces")
 	runs := flag.Int("runs", 7, "timed runs per tool, after one warm-up")
+	hold := flag.Bool("hold", false, "build the scenario, then wait for Ctrl-C instead of timing (for profiling by hand)")
 	flag.Parse()
 
 	if os.Geteuid() != 0 {
@@ -110,6 +111,10 @@ func run() int {
 		return 1
 	}
 
+	if *hold {
+		fmt.Println("holding the scenario; Ctrl-C removes it")
+		select {}
+	}
 	if err := verifyCtx(ctxBin, cen.ownNS); err != nil {
 		fmt.Fprintf(os.Stderr, "nsbench: ctx output: %v\n", err)
 		return 1
@@ -454,17 +459,21 @@ func report(tools []*tool, floor *tool, runs int) {
 	fmt.Printf("%d timed runs per tool after one warm-up, order rotated; stdout to /dev/null\n", runs)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "tool\tmedian\tmin\tmax\tpeak RSS\tvs lsns\t")
+	_, _, _, fl := floor.stats()
 	for _, t := range append(tools, floor) {
 		med, lo, hi, peak := t.stats()
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f MB\t%.3f×\t\n", t.name, ms(med), ms(lo), ms(hi),
-			float64(peak)*1024/1e6, float64(med)/float64(base))
+		rss := fmt.Sprintf("%.1f MB", float64(peak)*1024/1e6)
+		if t != floor && peak <= fl {
+			rss = "≤" + rss // at the floor: the tool's own peak is lower
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.3f×\t\n", t.name, ms(med), ms(lo), ms(hi),
+			rss, float64(med)/float64(base))
 	}
 	tw.Flush()
 
 	med, _, _, peak := tools[0].stats()
 	jsonMed, _, _, _ := tools[1].stats()
 	ratio := float64(med) / float64(base)
-	_, _, _, fl := floor.stats()
 	fmt.Printf("\nratios: ctx/lsns = %.3f, ctx/lsns -J = %.3f, lsns -J/lsns = %.3f\n",
 		ratio, float64(med)/float64(jsonMed), float64(jsonMed)/float64(base))
 	fmt.Printf("time: ctx median %s <= %.2f × lsns %s = %s: %s\n", ms(med), targetRatio, ms(base),
