@@ -299,33 +299,55 @@ func NetNSID(root hostfs.Root, nsPath string) (*int, error) {
 	return ids[0], nil
 }
 
-// NetNSIDs is NetNSID for many namespaces over one netlink socket. A path
-// that cannot be opened or asked about gets nil, and the first such error
-// is returned with the ids that were found.
+// NetNSIDs is NetNSID for many namespaces, over a few netlink sockets
+// asked in parallel (one round trip per namespace dominates). A path that
+// cannot be opened or asked about gets nil, and the first such error is
+// returned with the ids that were found.
 func NetNSIDs(root hostfs.Root, nsPaths []string) ([]*int, error) {
 	if !root.Live() {
 		return nil, hostfs.ErrNotLive
+	}
+	ids := make([]*int, len(nsPaths))
+	errs := make([]error, nsidWorkers)
+	var wg sync.WaitGroup
+	for w := 0; w < nsidWorkers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			errs[w] = netNSIDsEvery(nsPaths, ids, w, nsidWorkers)
+		}(w)
+	}
+	wg.Wait()
+	return ids, errors.Join(errs...)
+}
+
+// nsidWorkers bounds the sockets NetNSIDs opens.
+const nsidWorkers = 4
+
+// netNSIDsEvery fills ids[i] for i = first, first+step, … over one handle.
+func netNSIDsEvery(nsPaths []string, ids []*int, first, step int) error {
+	if first >= len(nsPaths) {
+		return nil
 	}
 	// A handle at netns.None() stays in the calling thread's namespace:
 	// no setns.
 	h, err := netlink.NewHandleAt(netns.None(), unix.NETLINK_ROUTE)
 	if err != nil {
-		return nil, fmt.Errorf("netdebug: opening rtnetlink: %w", err)
+		return fmt.Errorf("netdebug: opening rtnetlink: %w", err)
 	}
 	defer h.Close()
 	if err := h.SetSocketTimeout(socketTimeout); err != nil {
-		return nil, fmt.Errorf("netdebug: %w", err)
+		return fmt.Errorf("netdebug: %w", err)
 	}
-	ids := make([]*int, len(nsPaths))
 	var firstErr error
-	for i, p := range nsPaths {
-		id, err := netNSIDAt(h, p)
+	for i := first; i < len(nsPaths); i += step {
+		id, err := netNSIDAt(h, nsPaths[i])
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
 		ids[i] = id
 	}
-	return ids, firstErr
+	return firstErr
 }
 
 func netNSIDAt(h *netlink.Handle, nsPath string) (*int, error) {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -123,8 +122,36 @@ func join(base string, elem []string) string {
 
 // ReadFile reads a whole pseudo-file. procfs and sysfs report sizes of 0 or
 // 4096 whatever the content, so the stat size is never trusted.
+//
+// It uses raw open and read rather than os.ReadFile: pseudo-files need no
+// poller registration and no fstat for a size that would be wrong anyway,
+// and scans read thousands of them.
 func ReadFile(path string) ([]byte, error) {
-	return os.ReadFile(path) // os.ReadFile reads to EOF when the size is 0 or wrong
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	for err == unix.EINTR {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	var out []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.Read(fd, buf)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		case n == 0:
+			if out == nil {
+				out = []byte{}
+			}
+			return out, nil
+		}
+		out = append(out, buf[:n]...)
+	}
 }
 
 // PIDs lists the numeric entries of procfs: every process visible from here.
@@ -160,6 +187,3 @@ func IsGone(err error) bool {
 func IsPermission(err error) bool {
 	return errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)
 }
-
-// trimNL is shared by the small parsers of one-line pseudo-files.
-func trimNL(b []byte) string { return strings.TrimRight(string(b), "\n") }
