@@ -3,13 +3,30 @@ SHELL := /bin/bash
 GO    ?= go
 PKGS  := ./...
 
-.PHONY: help build test lint check-imports bench docs check-docs clean
+.PHONY: help build release release-native image test lint check-imports bench docs check-docs clean
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 build: ## build bin/ctx
 	$(GO) build -trimpath -o bin/ctx ./cmd/ctx
+
+# A static binary with the cgo constructor of enter/nsexec linked in: it
+# runs in scratch images and on hosts without glibc. osusergo and netgo keep
+# glibc's NSS (which cannot be linked statically) out.
+STATIC := CGO_ENABLED=1 $(GO) build -trimpath -tags osusergo,netgo \
+	-ldflags '-s -w -linkmode external -extldflags "-static"'
+
+release-native: ## static bin/ctx for this machine's architecture
+	$(STATIC) -o bin/ctx ./cmd/ctx
+
+release: release-native ## static bin/ctx-linux-amd64 and bin/ctx-linux-arm64 (needs gcc-aarch64-linux-gnu)
+	cp bin/ctx bin/ctx-linux-$$($(GO) env GOARCH)
+	GOARCH=arm64 CC=aarch64-linux-gnu-gcc $(STATIC) -o bin/ctx-linux-arm64 ./cmd/ctx
+
+IMAGE ?= ctx:dev
+image: release-native ## the sidecar image $(IMAGE) (default ctx:dev), built offline from bin/ctx
+	scripts/build-image.sh $(IMAGE)
 
 test: ## run every test tier this machine can run; skips are explained
 	set -o pipefail; $(GO) test -json -count=1 -p 1 -timeout 20m $(PKGS) | $(GO) run ./cmd/internal/testsum

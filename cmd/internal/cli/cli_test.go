@@ -56,3 +56,35 @@ func runCLI(t *testing.T, root hostfs.Root, args ...string) (ExitCode, string, s
 }
 
 func fixture(t *testing.T) hostfs.Root { return hostfstest.Fixture(t, "docker-v1") }
+
+func TestHostRootFromEnvironment(t *testing.T) {
+	fx := t.TempDir()
+	if err := os.Mkdir(filepath.Join(fx, "proc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, "/"},
+		{map[string]string{"CTX_HOST_ROOT": fx}, fx},
+		{map[string]string{"CTX_AUTO_HOST_ROOT": fx}, fx},
+		{map[string]string{"CTX_AUTO_HOST_ROOT": filepath.Join(fx, "absent")}, "/"},
+		{map[string]string{"CTX_AUTO_HOST_ROOT": "/nonexistent", "CTX_HOST_ROOT": fx}, fx},
+		{map[string]string{"HOST_PROC": filepath.Join(fx, "proc")}, "/"},
+	}
+	for _, tt := range tests {
+		ios, _, _, _ := iostreams.Test()
+		f := NewFactory(ios, func(k string) string { return tt.env[k] })
+		root, err := f.Host()
+		if err != nil {
+			t.Fatalf("%v: %v", tt.env, err)
+		}
+		if root.Prefix() != tt.want {
+			t.Errorf("env %v: host root %q; want %q", tt.env, root.Prefix(), tt.want)
+		}
+		if p := tt.env["HOST_PROC"]; p != "" && root.Proc() != p {
+			t.Errorf("HOST_PROC=%s: proc %q", p, root.Proc())
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/ctx-tools/ctx/cmd/internal/iostreams"
@@ -41,7 +43,7 @@ func NewFactory(io *iostreams.IOStreams, getenv func(string) string) *Factory {
 
 func (f *Factory) buildHost() (hostfs.Root, error) {
 	h := f.hostFlags
-	root := firstNonEmpty(h.root, f.getenv("CTX_HOST_ROOT"), "/")
+	root := firstNonEmpty(h.root, f.getenv("CTX_HOST_ROOT"), autoHostRoot(f.getenv("CTX_AUTO_HOST_ROOT")), "/")
 	return hostfs.New(root,
 		hostfs.WithProc(firstNonEmpty(h.proc, f.getenv("HOST_PROC"))),
 		hostfs.WithSys(firstNonEmpty(h.sys, f.getenv("HOST_SYS"))),
@@ -62,6 +64,19 @@ func (f *Factory) Emit(d printers.Doc) error {
 		}
 	}
 	return printers.Print(f.IO.Out, *f.Printer, d)
+}
+
+// autoHostRoot is the sidecar image's default: the image sets
+// CTX_AUTO_HOST_ROOT=/host, which applies only when the host really is
+// mounted there (dir/proc exists), so the same image also works without it.
+func autoHostRoot(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(dir, "proc")); err != nil {
+		return ""
+	}
+	return dir
 }
 
 func firstNonEmpty(s ...string) string {
