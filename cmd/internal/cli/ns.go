@@ -26,7 +26,9 @@ func newCmdNS(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ns",
 		Short: "Namespaces: list them with their holders, owners and containers",
-		Args:  noArgs,
+		Example: `  # every namespace, like lsns but with bind mounts, fds and containers
+  ctx ns ls`,
+		Args: noArgs,
 	}
 	cmd.AddCommand(newCmdNSLs(f, nil))
 	return cmd

@@ -30,6 +30,14 @@ the container engine is down.
 
 Most commands need root (or CAP_SYS_PTRACE and CAP_SYS_ADMIN) to see every
 process; without them they show what they can and warn about the rest.`,
+		Example: `  # every namespace on the host, with the container that holds it
+  sudo ctx ns ls
+
+  # what is this PID, and what can it do to the host?
+  sudo ctx inspect --check 4242
+
+  # from a sidecar with the host mounted at /host
+  docker run --rm --pid=host --net=host --cap-add SYS_ADMIN --cap-add SYS_PTRACE -v /:/host:ro ctx:dev ps`,
 		SilenceUsage:          true,
 		SilenceErrors:         true,
 		DisableAutoGenTag:     true,

@@ -13,9 +13,10 @@ var Version = "dev"
 
 func newCmdVersion(f *Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version of ctx",
-		Args:  noArgs,
+		Use:     "version",
+		Short:   "Print the version of ctx",
+		Example: `  ctx version`,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rev := ""
 			if bi, ok := debug.ReadBuildInfo(); ok {
