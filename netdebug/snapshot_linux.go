@@ -291,16 +291,22 @@ func resolveNSIDs(h *netlink.Handle, o openNS, links []Link, candidates []openNS
 // link-netnsid; ctx only asks and never assigns one.
 //
 // Equivalent to: the "(id: N)" of ip netns list.
+//
+// It asks on the calling goroutine, so a caller locked on a thread inside
+// another netns gets that namespace's view.
 func NetNSID(root hostfs.Root, nsPath string) (*int, error) {
-	ids, err := NetNSIDs(root, []string{nsPath})
-	if err != nil {
-		return nil, err
+	if !root.Live() {
+		return nil, hostfs.ErrNotLive
 	}
-	return ids[0], nil
+	ids := make([]*int, 1)
+	err := netNSIDsEvery([]string{nsPath}, ids, 0, 1)
+	return ids[0], err
 }
 
 // NetNSIDs is NetNSID for many namespaces, over a few netlink sockets
-// asked in parallel (one round trip per namespace dominates). A path that
+// asked in parallel (one round trip per namespace dominates). The ids are
+// those of the process's own network namespace: the goroutines run on
+// threads that never switched, whatever thread the caller is locked on. A path that
 // cannot be opened or asked about gets nil, and the first such error is
 // returned with the ids that were found.
 func NetNSIDs(root hostfs.Root, nsPaths []string) ([]*int, error) {
