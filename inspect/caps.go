@@ -1,8 +1,6 @@
 package inspect
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -252,40 +250,31 @@ func IsPrivileged(eff CapSet, lastCap int, hostBounding CapSet) bool {
 // CapEff, CapPrm and CapBnd are required; a status without them is an
 // error rather than an empty set passed off as a fact.
 func parseCapabilities(data []byte) (Capabilities, error) {
+	f := statusFields(data)
 	var c Capabilities
-	seen := map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		key, val, ok := strings.Cut(sc.Text(), ":")
+	for _, set := range []struct {
+		key      string
+		dst      *CapSet
+		required bool
+	}{
+		{"CapInh", &c.Inheritable, false},
+		{"CapPrm", &c.Permitted, true},
+		{"CapEff", &c.Effective, true},
+		{"CapBnd", &c.Bounding, true},
+		{"CapAmb", &c.Ambient, false},
+	} {
+		val, ok := f[set.key]
 		if !ok {
+			if set.required {
+				return Capabilities{}, fmt.Errorf("inspect: status has no %s line", set.key)
+			}
 			continue
 		}
-		var dst *CapSet
-		switch key {
-		case "CapInh":
-			dst = &c.Inheritable
-		case "CapPrm":
-			dst = &c.Permitted
-		case "CapEff":
-			dst = &c.Effective
-		case "CapBnd":
-			dst = &c.Bounding
-		case "CapAmb":
-			dst = &c.Ambient
-		default:
-			continue
-		}
-		v, err := strconv.ParseUint(strings.TrimSpace(val), 16, 64)
+		v, err := strconv.ParseUint(val, 16, 64)
 		if err != nil {
-			return Capabilities{}, fmt.Errorf("inspect: status %s: %w", key, err)
+			return Capabilities{}, fmt.Errorf("inspect: status %s: %w", set.key, err)
 		}
-		*dst = CapSet(v)
-		seen[key] = true
-	}
-	for _, k := range []string{"CapEff", "CapPrm", "CapBnd"} {
-		if !seen[k] {
-			return Capabilities{}, fmt.Errorf("inspect: status has no %s line", k)
-		}
+		*set.dst = CapSet(v)
 	}
 	return c, nil
 }

@@ -1,8 +1,6 @@
 package inspect
 
 import (
-	"bufio"
-	"bytes"
 	"strconv"
 	"strings"
 
@@ -16,51 +14,26 @@ type nsfsMount struct {
 	MountPoint string // as seen in the mount namespace the mountinfo came from
 }
 
-// parseNSFSMounts picks the nsfs lines out of /proc/PID/mountinfo (proc(5)).
-// The root field of an nsfs mount names the namespace ("net:[4026532281]")
-// and the major:minor field is the nsfs device, so no stat is needed.
-func parseNSFSMounts(data []byte) []nsfsMount {
+// parseNSFSMounts picks the nsfs mounts out of /proc/PID/mountinfo
+// (proc(5)). The root field of an nsfs mount names the namespace
+// ("net:[4026532281]") and the major:minor field is the nsfs device, so no
+// stat is needed.
+func parseNSFSMounts(data []byte) ([]nsfsMount, error) {
+	mounts, err := ParseMountInfo(data)
+	if err != nil {
+		return nil, err
+	}
 	var out []nsfsMount
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		sep := strings.Index(line, " - ")
-		if sep < 0 {
+	for _, m := range mounts {
+		if m.FSType != "nsfs" {
 			continue
 		}
-		post := strings.Fields(line[sep+3:])
-		if len(post) == 0 || post[0] != "nsfs" {
-			continue
+		if typ, ino, ok := parseNSLink(m.Root); ok {
+			dev := unix.Mkdev(uint32(m.Major), uint32(m.Minor))
+			out = append(out, nsfsMount{ID: NSID{Dev: dev, Ino: ino}, Type: typ, MountPoint: m.MountPoint})
 		}
-		pre := strings.Fields(line[:sep])
-		if len(pre) < 5 {
-			continue
-		}
-		typ, ino, ok := parseNSLink(pre[3])
-		if !ok {
-			continue
-		}
-		dev, ok := parseMajorMinor(pre[2])
-		if !ok {
-			continue
-		}
-		out = append(out, nsfsMount{ID: NSID{Dev: dev, Ino: ino}, Type: typ, MountPoint: unescapeMountinfo(pre[4])})
 	}
-	return out
-}
-
-func parseMajorMinor(s string) (uint64, bool) {
-	maj, min, ok := strings.Cut(s, ":")
-	if !ok {
-		return 0, false
-	}
-	a, err1 := strconv.ParseUint(maj, 10, 32)
-	b, err2 := strconv.ParseUint(min, 10, 32)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	return unix.Mkdev(uint32(a), uint32(b)), true
+	return out, nil
 }
 
 // unescapeMountinfo undoes the kernel's octal escapes (\040 for a space,

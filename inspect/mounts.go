@@ -58,13 +58,13 @@ func (m Mount) Writable() bool {
 	return true
 }
 
-// parseMountInfo parses a whole /proc/PID/mountinfo. Each line is
+// ParseMountInfo parses a whole /proc/PID/mountinfo. Each line is
 //
 //	36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
 //
 // with zero or more optional fields before the "-" separator. A malformed
 // line is an error naming it.
-func parseMountInfo(data []byte) ([]Mount, error) {
+func ParseMountInfo(data []byte) ([]Mount, error) {
 	var out []Mount
 	for n, line := range strings.Split(string(data), "\n") {
 		if strings.TrimSpace(line) == "" {
@@ -133,7 +133,7 @@ func ReadMounts(root hostfs.Root, pid int) ([]Mount, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseMountInfo(data)
+	return ParseMountInfo(data)
 }
 
 // Overlay is the layer layout of an overlayfs mount, host paths as the
@@ -456,7 +456,7 @@ func readHostMounts(root hostfs.Root) ([]Mount, error) {
 	if err2 != nil {
 		return nil, err
 	}
-	self, err2 := parseMountInfo(data)
+	self, err2 := ParseMountInfo(data)
 	if err2 != nil {
 		return nil, err2
 	}

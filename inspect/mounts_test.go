@@ -128,11 +128,11 @@ func exposureSet(es []Exposure) map[string]Exposure {
 }
 
 func TestAnalyzeMounts(t *testing.T) {
-	host, err := parseMountInfo([]byte(hostMountinfo))
+	host, err := ParseMountInfo([]byte(hostMountinfo))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mounts, err := parseMountInfo([]byte(containerMountinfo))
+	mounts, err := ParseMountInfo([]byte(containerMountinfo))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestAnalyzeMounts(t *testing.T) {
 }
 
 func TestAnalyzeMountsWithoutHostTable(t *testing.T) {
-	mounts, err := parseMountInfo([]byte(containerMountinfo))
+	mounts, err := ParseMountInfo([]byte(containerMountinfo))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestAnalyzeMountsWithoutHostTable(t *testing.T) {
 }
 
 func TestAnalyzeMountsHostProcess(t *testing.T) {
-	host, _ := parseMountInfo([]byte(hostMountinfo))
+	host, _ := ParseMountInfo([]byte(hostMountinfo))
 	rootfs, exp := analyzeMounts(host, host)
 	if rootfs == nil || !rootfs.HostRoot || len(exp) != 0 {
 		t.Errorf("rootfs = %+v, exposures %v; want the host root and none", rootfs, exp)
@@ -202,8 +202,8 @@ func TestAnalyzeMountsHostProcess(t *testing.T) {
 }
 
 func TestAnalyzeMountsRunBind(t *testing.T) {
-	host, _ := parseMountInfo([]byte(hostMountinfo))
-	mounts, _ := parseMountInfo([]byte(`1 0 0:39 / / rw - overlay overlay rw,lowerdir=/l
+	host, _ := ParseMountInfo([]byte(hostMountinfo))
+	mounts, _ := ParseMountInfo([]byte(`1 0 0:39 / / rw - overlay overlay rw,lowerdir=/l
 2 1 0:50 / /var/run rw - tmpfs tmpfs rw
 `))
 	got := exposureSet(func() []Exposure { _, e := analyzeMounts(mounts, host); return e }())

@@ -294,7 +294,11 @@ func (s *NamespaceSet) addBindMounts(root hostfs.Root, k *kernel, w *warnings) {
 			}
 			continue
 		}
-		for _, b := range parseNSFSMounts(data) {
+		binds, err := parseNSFSMounts(data)
+		if err != nil {
+			w.add(pid, "unparsable mountinfo: "+err.Error())
+		}
+		for _, b := range binds {
 			if !k.live {
 				b.ID.Dev = k.nsfsDev // a fixture has no device numbers for links
 			}

@@ -40,7 +40,10 @@ func TestParseNSFSMounts(t *testing.T) {
 613 26 0:4 net:[4026532500] /run/netns/with\040space rw shared:260 - nsfs nsfs rw
 614 26 0:25 / /proc rw,nosuid - proc proc rw
 `)
-	got := parseNSFSMounts(data)
+	got, err := parseNSFSMounts(data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dev := unix.Mkdev(0, 4)
 	want := []nsfsMount{
 		{ID: NSID{dev, 4026532281}, Type: "net", MountPoint: "/run/netns/blue"},

@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"bufio"
 	"bytes"
 	"strconv"
 	"strings"
@@ -46,34 +45,32 @@ type status struct {
 	Kthread bool
 }
 
-// parseStatus reads /proc/PID/status (proc(5)). Keys are matched by name:
-// kernels add lines.
-func parseStatus(data []byte) status {
-	var s status
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		key, val, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		val = strings.TrimSpace(val)
-		switch key {
-		case "PPid":
-			s.PPID, _ = strconv.Atoi(val)
-		case "Uid":
-			if f := strings.Fields(val); len(f) > 0 {
-				s.UID, _ = strconv.Atoi(f[0])
-			}
-		case "NSpid":
-			for _, f := range strings.Fields(val) {
-				if n, err := strconv.Atoi(f); err == nil {
-					s.NSpid = append(s.NSpid, n)
-				}
-			}
-		case "Kthread":
-			s.Kthread = val == "1"
+// statusFields splits /proc/PID/status (proc(5)) into its "Key:\tvalue"
+// fields, values trimmed. Parsers look keys up by name: kernels add lines.
+func statusFields(data []byte) map[string]string {
+	f := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if key, val, ok := strings.Cut(line, ":"); ok {
+			f[key] = strings.TrimSpace(val)
 		}
 	}
+	return f
+}
+
+// parseStatus reads the fields of /proc/PID/status that name a process.
+func parseStatus(data []byte) status {
+	f := statusFields(data)
+	var s status
+	s.PPID, _ = strconv.Atoi(f["PPid"])
+	if uid := strings.Fields(f["Uid"]); len(uid) > 0 {
+		s.UID, _ = strconv.Atoi(uid[0])
+	}
+	for _, v := range strings.Fields(f["NSpid"]) {
+		if n, err := strconv.Atoi(v); err == nil {
+			s.NSpid = append(s.NSpid, n)
+		}
+	}
+	s.Kthread = f["Kthread"] == "1"
 	return s
 }
 

@@ -1,8 +1,6 @@
 package inspect
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -93,34 +91,22 @@ type seccompStatus struct {
 // parseSeccompStatus reads Seccomp:, Seccomp_filters: and NoNewPrivs: from
 // /proc/PID/status (proc(5)). Lines a kernel does not print stay unknown.
 func parseSeccompStatus(data []byte) seccompStatus {
+	f := statusFields(data)
 	var s seccompStatus
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		key, val, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		val = strings.TrimSpace(val)
-		switch key {
-		case "Seccomp":
-			switch val {
-			case "0":
-				s.Seccomp = SeccompDisabled
-			case "1":
-				s.Seccomp = SeccompStrict
-			case "2":
-				s.Seccomp = SeccompFilter
-			}
-		case "Seccomp_filters":
-			if n, err := strconv.Atoi(val); err == nil {
-				s.SeccompFilters = &n
-			}
-		case "NoNewPrivs":
-			if val == "0" || val == "1" {
-				b := val == "1"
-				s.NoNewPrivs = &b
-			}
-		}
+	switch f["Seccomp"] {
+	case "0":
+		s.Seccomp = SeccompDisabled
+	case "1":
+		s.Seccomp = SeccompStrict
+	case "2":
+		s.Seccomp = SeccompFilter
+	}
+	if n, err := strconv.Atoi(f["Seccomp_filters"]); err == nil {
+		s.SeccompFilters = &n
+	}
+	if v := f["NoNewPrivs"]; v == "0" || v == "1" {
+		b := v == "1"
+		s.NoNewPrivs = &b
 	}
 	return s
 }
