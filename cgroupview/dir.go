@@ -11,7 +11,8 @@ import (
 // buffer: kernfs files are pollable, so os.Open registers each with the
 // netpoller (fcntl, epoll_ctl ADD/DEL) and costs twice the syscalls.
 type reader struct {
-	buf []byte
+	buf   []byte
+	dents []byte // getdents64 buffer, see dir.list
 }
 
 // dir is an open cgroup directory.

@@ -16,6 +16,14 @@
 //     relative to the reader's cgroup namespace.
 //   - ReadStats reads memory, CPU, pids and PSI of those directories.
 //   - EffectiveLimits takes the minimum of each limit over ancestors.
+//   - Scan walks every hierarchy from a cgroup down and merges them by path
+//     into one Tree of Nodes with usage, limits, effective limits, OOM
+//     kills, throttling, PIDs and PSI (ctx cgroup tree, ls, top).
+//   - ReadCgroup reads one cgroup in depth: every controller including
+//     cpuset, io/blkio, hugetlb, freezer and devices, its ancestors' limits
+//     and its members (ctx cgroup show).
+//   - Check finds trouble with the thresholds of the cgroups field note,
+//     and Rates turns two scans into CPU %, throttling and IO rates.
 //
 // Unknown is never 0: a value that could not be read is a nil pointer and
 // a warning; "unlimited" is a state (Limit.Unlimited), not a number.
@@ -40,6 +48,17 @@
 //		lim.Memory != nil && !lim.Memory.Unlimited {
 //		fmt.Printf("memory %d of %d bytes (limit set by %s)\n",
 //			*mem.Current, *lim.Memory.Max, lim.Memory.SetBy)
+//	}
+//
+// And for the whole host (equivalent to systemd-cgls plus every cgroup's
+// controller files):
+//
+//	tree, err := cgroupview.Scan(root, l, cgroupview.ScanOptions{Depth: -1})
+//	if err != nil {
+//		return err // the top cgroup exists in no hierarchy
+//	}
+//	for _, f := range cgroupview.Check(tree, nil) {
+//		fmt.Println(f.Level, f.Code, f.Path, f.Message)
 //	}
 //
 // Files are read with openat on a directory fd into one reused buffer:

@@ -37,3 +37,27 @@ func Example() {
 	// pids: 2 of 50
 	// cpu pressure: some avg10 4.52%
 }
+
+// Checks a Kubernetes node (the cgroup-v2 fixture) for trouble.
+func ExampleCheck() {
+	root, err := hostfs.New("../inspect/hostfs/testdata/hosts/cgroup-v2")
+	if err != nil {
+		panic(err)
+	}
+	l, err := cgroupview.Detect(root)
+	if err != nil {
+		panic(err)
+	}
+	tree, err := cgroupview.Scan(root, l, cgroupview.ScanOptions{Top: "/kubepods.slice", Depth: -1})
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range cgroupview.Check(tree, nil) {
+		fmt.Println(f.Level, f.Code, f.Value, f.SetBy != "")
+	}
+	// Output:
+	// critical OOM_AT_ANCESTOR 1 true
+	// warning NEAR_LIMIT 93.8 false
+	// warning MEM_PRESSURE 15 false
+	// warning NEAR_LIMIT 93.8 false
+}

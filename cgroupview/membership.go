@@ -2,6 +2,7 @@ package cgroupview
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -155,4 +156,72 @@ func (p *Placement) label() string {
 		return "cgroup2"
 	}
 	return strings.Join(p.Controllers, ",")
+}
+
+// CgroupPath picks the cgroup path that best describes the process: its
+// memory cgroup (where OOM kills and the limit that matters live), else
+// its cgroup2, pids or cpu cgroup, else any, preferring paths below the
+// root. v1 allows a process to sit at different paths per hierarchy; the
+// warning names them when it does.
+func (m *Membership) CgroupPath(l *Layout) (string, []string) {
+	var pick *Placement
+	seen := map[string][]string{}
+	var order []string
+	consider := func(p *Placement) {
+		if p == nil {
+			return
+		}
+		if _, ok := seen[p.Path]; !ok {
+			order = append(order, p.Path)
+		}
+		seen[p.Path] = append(seen[p.Path], p.label())
+		if pick == nil || (pick.Path == "/" && p.Path != "/") {
+			pick = p
+		}
+	}
+	if _, p := placementFor(l, m, "memory"); p != nil {
+		consider(p)
+	}
+	consider(m.Unified())
+	for _, c := range []string{"pids", "cpu"} {
+		if _, p := placementFor(l, m, c); p != nil {
+			consider(p)
+		}
+	}
+	for i := range m.Placements {
+		if l.hierarchyFor(m.Placements[i]) != nil {
+			consider(&m.Placements[i])
+		}
+	}
+	if pick == nil {
+		return "/", nil
+	}
+	var warn []string
+	nonRoot := 0
+	for _, p := range order {
+		if p != "/" {
+			nonRoot++
+		}
+	}
+	if nonRoot > 1 {
+		var parts []string
+		for _, p := range order {
+			parts = append(parts, strings.Join(seen[p], ",")+" "+p)
+		}
+		warn = append(warn, fmt.Sprintf("PID %d sits at different paths per hierarchy (%s); showing %s", m.PID, strings.Join(parts, "; "), pick.Path))
+	}
+	return pick.Path, warn
+}
+
+// Exists reports whether cgroup path p exists in some hierarchy of l.
+func Exists(root hostfs.Root, l *Layout, p string) bool {
+	p = path.Clean("/" + p)
+	for i := range l.Hierarchies {
+		if dir, ok := dirOf(&l.Hierarchies[i], p); ok {
+			if st, err := os.Stat(root.Host(dir)); err == nil && st.IsDir() {
+				return true
+			}
+		}
+	}
+	return false
 }

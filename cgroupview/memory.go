@@ -33,6 +33,8 @@ type Memory struct {
 	// memory_localevents); LocalEvents is memory.events.local.
 	Events      *MemoryEvents `json:"events,omitempty"`
 	LocalEvents *MemoryEvents `json:"localEvents,omitempty"`
+	// Detail is set by ReadCgroup (ctx cgroup show) only.
+	Detail *MemoryDetail `json:"detail,omitempty"`
 }
 
 // MemoryEvents are the counters of v2 memory.events; a nil field is a key
@@ -56,37 +58,125 @@ func memoryEvents(kv map[string]uint64) *MemoryEvents {
 	}
 }
 
+// MemoryDetail is what `ctx cgroup show` adds to Memory: the other limits
+// and the rest of the breakdown. Sizes are bytes; nil is unknown or not
+// reported by this kernel or version.
+type MemoryDetail struct {
+	// High throttles and reclaims above it (v2 memory.high); Low and Min
+	// protect (memory.low, memory.min). v1 has none of them.
+	High *Limit `json:"high,omitempty"`
+	Low  *Limit `json:"low,omitempty"`
+	Min  *Limit `json:"min,omitempty"`
+	// SoftLimit is v1 memory.soft_limit_in_bytes (other semantics than
+	// memory.high: reclaim target under global pressure).
+	SoftLimit *Limit `json:"softLimit,omitempty"`
+	// SwapMax is v2 memory.swap.max (swap alone); MemSwLimit and
+	// MemSwUsage are v1 memory.memsw.* (memory plus swap).
+	SwapMax    *Limit  `json:"swapMax,omitempty"`
+	MemSwLimit *Limit  `json:"memswLimit,omitempty"`
+	MemSwUsage *uint64 `json:"memswUsageBytes,omitempty"`
+	// OOMGroup is v2 memory.oom.group: the OOM killer kills the whole
+	// group. OOMKillDisable is v1 oom_control oom_kill_disable: tasks hang
+	// at the limit instead.
+	OOMGroup       *bool `json:"oomGroup,omitempty"`
+	OOMKillDisable *bool `json:"oomKillDisable,omitempty"`
+	// FailCnt is v1 memory.failcnt (unreliable: it stayed 0 after an OOM
+	// kill on 6.18).
+	FailCnt *uint64 `json:"failcnt,omitempty"`
+	// Breakdown from memory.stat (v1: total_* keys).
+	Kernel            *uint64 `json:"kernelBytes,omitempty"`
+	Slab              *uint64 `json:"slabBytes,omitempty"`
+	Sock              *uint64 `json:"sockBytes,omitempty"`
+	FileMapped        *uint64 `json:"fileMappedBytes,omitempty"`
+	FileDirty         *uint64 `json:"fileDirtyBytes,omitempty"`
+	FileWriteback     *uint64 `json:"fileWritebackBytes,omitempty"`
+	ActiveFile        *uint64 `json:"activeFileBytes,omitempty"`
+	WorkingsetRefault *uint64 `json:"workingsetRefaultFile,omitempty"` // pages
+	PgMajFault        *uint64 `json:"pgmajfault,omitempty"`
+}
+
+// Keys of memory.stat, in the order of the values pickKeyed returns.
+var (
+	memStatV2 = []string{"file", "anon", "shmem", "inactive_file",
+		"kernel", "slab", "sock", "file_mapped", "file_dirty", "file_writeback", "active_file", "workingset_refault_file", "pgmajfault"}
+	memStatV1 = []string{"total_cache", "total_rss", "total_shmem", "total_inactive_file",
+		"total_swap", "total_mapped_file", "total_dirty", "total_writeback", "total_active_file", "total_workingset_refault_file", "total_pgmajfault"}
+	oomControlKeys = []string{"oom_kill_disable", "under_oom", "oom_kill"}
+)
+
 // memory reads memory.* (cgroup-v2.rst "Memory"; cgroup-v1/memory.rst).
+// A scan (s.summary) skips the peak and swap; s.full adds MemoryDetail.
 func (s *statReader) memory(d *dir, version int, p *Placement) *Memory {
 	isRoot := p.Path == "/"
 	mem := &Memory{Version: version, Path: p.Path}
-	var stat map[string]uint64
+	var det *MemoryDetail
+	if s.full {
+		det = &MemoryDetail{}
+		mem.Detail = det
+	}
 	if version == 2 {
 		mem.Current = s.uint(d, "memory.current", isRoot) // absent at the root
 		mem.Limit = s.limit(d, "memory.max", isRoot, parseMax)
-		stat = s.keyed(d, "memory.stat", isRoot)
-		mem.File, mem.Anon, mem.Shmem = key(stat, "file"), key(stat, "anon"), key(stat, "shmem")
-		mem.InactiveFile = key(stat, "inactive_file")
-		mem.Peak = s.uint(d, "memory.peak", true)         // ≥5.19
-		mem.Swap = s.uint(d, "memory.swap.current", true) // needs swap accounting
+		if b := s.file(d, "memory.stat", isRoot); b != nil {
+			v := pickKeyed(b, memStatV2)
+			mem.File, mem.Anon, mem.Shmem, mem.InactiveFile = v[0], v[1], v[2], v[3]
+			if det != nil {
+				det.Kernel, det.Slab, det.Sock, det.FileMapped, det.FileDirty, det.FileWriteback = v[4], v[5], v[6], v[7], v[8], v[9]
+				det.ActiveFile, det.WorkingsetRefault, det.PgMajFault = v[10], v[11], v[12]
+			}
+		}
 		mem.Events = memoryEvents(s.keyed(d, "memory.events", isRoot))
 		mem.LocalEvents = memoryEvents(s.keyed(d, "memory.events.local", true)) // ≥5.2
 		if mem.LocalEvents != nil {
 			mem.OOMKills = mem.LocalEvents.OOMKill
 		}
+		if !s.summary {
+			mem.Peak = s.uint(d, "memory.peak", true)         // ≥5.19
+			mem.Swap = s.uint(d, "memory.swap.current", true) // needs swap accounting
+		}
+		if s.full {
+			det.High = s.optLimit(d, "memory.high", parseMax)
+			det.Low = s.optLimit(d, "memory.low", parseMax)
+			det.Min = s.optLimit(d, "memory.min", parseMax)
+			det.SwapMax = s.optLimit(d, "memory.swap.max", parseMax)
+			if v := s.uint(d, "memory.oom.group", true); v != nil {
+				b := *v != 0
+				det.OOMGroup = &b
+			}
+		}
 	} else {
 		mem.Current = s.uint(d, "memory.usage_in_bytes", false)
 		mem.Limit = s.limit(d, "memory.limit_in_bytes", isRoot, parseV1Limit)
-		stat = s.keyed(d, "memory.stat", false)
-		mem.File, mem.Anon, mem.Shmem = key(stat, "total_cache"), key(stat, "total_rss"), key(stat, "total_shmem")
-		mem.InactiveFile = key(stat, "total_inactive_file")
-		mem.Swap = key(stat, "total_swap") // only with swap accounting
-		mem.Peak = s.uint(d, "memory.max_usage_in_bytes", true)
-		if oc := s.keyed(d, "memory.oom_control", false); oc != nil {
-			mem.OOMKills = key(oc, "oom_kill") // ≥4.13
-			if u, ok := oc["under_oom"]; ok {
-				b := u != 0
-				mem.UnderOOM = &b
+		if b := s.file(d, "memory.stat", false); b != nil {
+			v := pickKeyed(b, memStatV1)
+			mem.File, mem.Anon, mem.Shmem, mem.InactiveFile, mem.Swap = v[0], v[1], v[2], v[3], v[4]
+			if det != nil {
+				det.FileMapped, det.FileDirty, det.FileWriteback, det.ActiveFile = v[5], v[6], v[7], v[8]
+				det.WorkingsetRefault, det.PgMajFault = v[9], v[10]
+			}
+		}
+		if b := s.file(d, "memory.oom_control", false); b != nil {
+			v := pickKeyed(b, oomControlKeys)
+			mem.OOMKills = v[2] // ≥4.13
+			if v[1] != nil {
+				u := *v[1] != 0
+				mem.UnderOOM = &u
+			}
+			if det != nil && v[0] != nil {
+				b := *v[0] != 0
+				det.OOMKillDisable = &b
+			}
+		}
+		if !s.summary {
+			mem.Peak = s.uint(d, "memory.max_usage_in_bytes", true)
+		}
+		if s.full {
+			det.SoftLimit = s.optLimit(d, "memory.soft_limit_in_bytes", parseV1Limit)
+			det.MemSwLimit = s.optLimit(d, "memory.memsw.limit_in_bytes", parseV1Limit) // needs swap accounting
+			det.MemSwUsage = s.uint(d, "memory.memsw.usage_in_bytes", true)
+			det.FailCnt = s.uint(d, "memory.failcnt", true)
+			if kmem := s.uint(d, "memory.kmem.usage_in_bytes", true); kmem != nil {
+				det.Kernel = kmem
 			}
 		}
 	}

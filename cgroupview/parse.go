@@ -229,3 +229,141 @@ func parsePercent(s string) (float64, error) {
 	}
 	return v, err
 }
+
+// atou parses a decimal unsigned integer without allocating.
+func atou(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, true
+}
+
+// nextLine splits data at the first newline.
+func nextLine(data []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return data[:i], data[i+1:]
+	}
+	return data, nil
+}
+
+// pickKeyed returns the values of keys in a flat keyed file ("key value"
+// per line), nil for keys the file lacks. Unlike parseKeyed it builds no
+// map: memory.stat has ~70 lines and a scan reads thousands of them.
+func pickKeyed(data []byte, keys []string) []*uint64 {
+	vals := make([]uint64, len(keys))
+	out := make([]*uint64, len(keys))
+	for len(data) > 0 {
+		var line []byte
+		line, data = nextLine(data)
+		sp := bytes.IndexByte(line, ' ')
+		if sp <= 0 {
+			continue
+		}
+		k := line[:sp]
+		for i, key := range keys {
+			if out[i] == nil && string(k) == key {
+				if v, ok := atou(bytes.TrimSpace(line[sp+1:])); ok {
+					vals[i] = v
+					out[i] = &vals[i]
+				}
+				break
+			}
+		}
+	}
+	return out
+}
+
+// parseProcs parses cgroup.procs (or tasks): one PID per line.
+func parseProcs(data []byte) []int {
+	out := make([]int, 0, bytes.Count(data, []byte{'\n'}))
+	for len(data) > 0 {
+		var line []byte
+		line, data = nextLine(data)
+		if v, ok := atou(line); ok && v > 0 {
+			out = append(out, int(v))
+		}
+	}
+	return out
+}
+
+// parseDeviceKeyed parses a nested keyed file with one line per device,
+// "MAJ:MIN key=value ..." (v2 io.stat, io.max; io.weight's device lines).
+// Values "max" are returned as ^uint64(0).
+func parseDeviceKeyed(data []byte) map[string]map[string]uint64 {
+	out := map[string]map[string]uint64{}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.Contains(f[0], ":") {
+			continue
+		}
+		m := out[f[0]]
+		if m == nil {
+			m = map[string]uint64{}
+			out[f[0]] = m
+		}
+		for _, kv := range f[1:] {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				continue
+			}
+			if v == "max" {
+				m[k] = ^uint64(0)
+			} else if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+				m[k] = n
+			}
+		}
+	}
+	return out
+}
+
+// parseBlkioDevices parses a v1 per-device file, "MAJ:MIN VALUE"
+// (blkio.throttle.read_bps_device, blkio.weight_device).
+func parseBlkioDevices(data []byte) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 || !strings.Contains(f[0], ":") {
+			continue
+		}
+		if v, err := strconv.ParseUint(f[1], 10, 64); err == nil {
+			out[f[0]] = v
+		}
+	}
+	return out
+}
+
+// parseBlkioStat parses a v1 blkio statistics file
+// (blkio.throttle.io_service_bytes_recursive, io_serviced_recursive):
+// "MAJ:MIN Read|Write|Sync|Async|Discard|Total VALUE" lines and a final
+// "Total VALUE". It returns per device the Read, Write and Discard values.
+func parseBlkioStat(data []byte) map[string]map[string]uint64 {
+	out := map[string]map[string]uint64{}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || !strings.Contains(f[0], ":") {
+			continue
+		}
+		v, err := strconv.ParseUint(f[2], 10, 64)
+		if err != nil {
+			continue
+		}
+		m := out[f[0]]
+		if m == nil {
+			m = map[string]uint64{}
+			out[f[0]] = m
+		}
+		m[f[1]] = v
+	}
+	return out
+}

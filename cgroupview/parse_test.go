@@ -2,6 +2,7 @@ package cgroupview
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -230,6 +231,74 @@ func TestDirOf(t *testing.T) {
 		got, ok := dirOf(tt.h, tt.path)
 		if got != tt.want || ok != tt.wantOK {
 			t.Errorf("dirOf(%q root %q, %q) = %q, %v; want %q, %v", tt.h.MountPoint, tt.h.MountRoot, tt.path, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func TestAtou(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"0", 0, true}, {"42", 42, true}, {"18446744073709551615", 18446744073709551615, true},
+		{"18446744073709551616", 0, false}, {"", 0, false}, {"-1", 0, false}, {"4 ", 0, false}, {"max", 0, false},
+	} {
+		got, ok := atou([]byte(tt.in))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("atou(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestPickKeyed(t *testing.T) {
+	data := []byte("anon 10\nfile 20\nfile_mapped 5\nbogus x\ninactive_file 7\n")
+	got := pickKeyed(data, []string{"file", "anon", "inactive_file", "shmem", "bogus"})
+	want := []any{uint64(20), uint64(10), uint64(7), nil, nil}
+	for i, g := range got {
+		var v any
+		if g != nil {
+			v = *g
+		}
+		if v != want[i] {
+			t.Errorf("key %d = %v; want %v", i, v, want[i])
+		}
+	}
+}
+
+func TestParseProcs(t *testing.T) {
+	if got := parseProcs([]byte("1\n42\n\n7\n")); !slices.Equal(got, []int{1, 42, 7}) {
+		t.Errorf("parseProcs = %v", got)
+	}
+	if got := parseProcs(nil); got == nil || len(got) != 0 {
+		t.Errorf("parseProcs(empty) = %#v; want an empty, non-nil list", got)
+	}
+}
+
+func TestParseIOFiles(t *testing.T) {
+	st := parseDeviceKeyed([]byte("8:0 rbytes=1024 wbytes=2048 rios=1 wios=2 dbytes=0 dios=0\n253:1 rbps=max wbps=1048576\n"))
+	if st["8:0"]["wbytes"] != 2048 || st["253:1"]["rbps"] != ^uint64(0) || st["253:1"]["wbps"] != 1048576 {
+		t.Errorf("parseDeviceKeyed = %v", st)
+	}
+	bl := parseBlkioStat([]byte("254:0 Read 4096\n254:0 Write 8192\n254:0 Total 12288\nTotal 12288\n"))
+	if bl["254:0"]["Read"] != 4096 || bl["254:0"]["Write"] != 8192 || len(bl) != 1 {
+		t.Errorf("parseBlkioStat = %v", bl)
+	}
+	dv := parseBlkioDevices([]byte("8:0 1048576\ndefault 100\n"))
+	if dv["8:0"] != 1048576 || len(dv) != 1 {
+		t.Errorf("parseBlkioDevices = %v", dv)
+	}
+}
+
+func TestCountList(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{{"0-3", 4, true}, {"0-3,8", 5, true}, {"5", 1, true}, {"", 0, false}, {"3-1", 0, false}, {"a", 0, false}} {
+		got, ok := countList(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("countList(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
 	}
 }

@@ -36,29 +36,34 @@ func (s *statReader) psi(l *Layout, m *Membership) *PSI {
 		return nil
 	}
 	defer d.close()
-	out := &PSI{Path: p.Path}
-	var missing []string
-	for _, r := range []struct {
-		name string
-		dst  **Pressure
-	}{{"cpu.pressure", &out.CPU}, {"memory.pressure", &out.Memory}, {"io.pressure", &out.IO}} {
-		b, err := d.read(r.name)
+	return s.psiDir(d, p.Path)
+}
+
+var psiFiles = [3]string{"cpu.pressure", "memory.pressure", "io.pressure"}
+
+// psiDir reads the three pressure files of one unified cgroup directory.
+func (s *statReader) psiDir(d *dir, cgPath string) *PSI {
+	out := &PSI{Path: cgPath}
+	dst := [3]**Pressure{&out.CPU, &out.Memory, &out.IO}
+	missing := 0
+	for i, name := range psiFiles {
+		b, err := d.read(name)
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.EOPNOTSUPP) {
-				s.warnf("%s: %s", r.name, errText(err))
+				s.warnf("%s: %s", name, errText(err))
 			}
-			missing = append(missing, r.name)
+			missing++
 			continue
 		}
 		pr, err := parsePSI(b)
 		if err != nil {
-			s.warnf("%s: %v", r.name, err)
+			s.warnf("%s: %v", name, err)
 			continue
 		}
-		*r.dst = pr
+		*dst[i] = pr
 	}
-	if len(missing) == 3 {
-		s.warnf("PSI unavailable for cgroup %q (kernel booted with psi=0, or cgroup.pressure is 0)", p.Path)
+	if missing == 3 {
+		s.warnf("PSI unavailable for cgroup %q (kernel booted with psi=0, or cgroup.pressure is 0)", cgPath)
 		return nil
 	}
 	return out

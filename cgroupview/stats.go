@@ -47,6 +47,9 @@ type statReader struct {
 	root     hostfs.Root
 	r        reader
 	warnings []string
+	// summary skips what a scan of many cgroups does not show (peaks,
+	// swap, weights); full adds what `ctx cgroup show` does.
+	summary, full bool
 }
 
 func (s *statReader) warnf(format string, args ...any) {
@@ -147,4 +150,19 @@ func key(kv map[string]uint64, k string) *uint64 {
 		return &v
 	}
 	return nil
+}
+
+// optLimit reads an optional limit file (absent on older kernels or
+// without an accounting option), like limit.
+func (s *statReader) optLimit(d *dir, name string, parse func([]byte) (Limit, error)) *Limit {
+	b := s.file(d, name, true)
+	if b == nil {
+		return nil
+	}
+	l, err := parse(b)
+	if err != nil {
+		s.warnf("%s: %v", name, err)
+		return nil
+	}
+	return &l
 }

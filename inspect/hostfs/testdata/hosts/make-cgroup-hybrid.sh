@@ -8,6 +8,12 @@
 # mountinfo is absent (the VM refuses it even to root), so readers fall back
 # to /proc/self, a symlink to PID 4000. File contents were captured with
 # `cat` from the live cgroupfs and mountinfo; only the lines shown are kept.
+# Added by hand, in the shapes captured: cgroup.procs everywhere, the
+# statistics of /docker, and /batch, a memory-only group (like those
+# created with mkdir in the memory hierarchy alone) with a 32 MiB limit,
+# and its child /batch/job1 without a limit of its own; the limit of /batch
+# killed one process in each (v1 memory.oom_control oom_kill counts the
+# victim's group only).
 set -euo pipefail
 cd "$(dirname "$0")"
 rm -rf cgroup-hybrid && mkdir -p cgroup-hybrid
@@ -43,6 +49,17 @@ for l in 9:name=systemd 8:pids 7:blkio 6:freezer 5:devices 4:memory 3:cpuset 2:c
 	ctr+="$l:/docker/$ID\\n"
 done
 w proc/667/cgroup "$ctr"
+w proc/667/comm 'sleep\n'
+w proc/667/status 'Name:\tsleep\nPid:\t667\nPPid:\t640\nUid:\t0\t0\t0\t0\nNSpid:\t667\t1\nKthread:\t0\n'
+printf 'sleep\0003600\000' > proc/667/cmdline
+batch=''
+for l in 9:name=systemd:/ 8:pids:/ 7:blkio:/ 6:freezer:/ 5:devices:/ 4:memory:/batch/job1 3:cpuset:/ 2:cpuacct:/ 1:cpu:/ 0::/; do
+	batch+="$l\\n"
+done
+w proc/900/cgroup "$batch"
+w proc/900/comm 'python3\n'
+w proc/900/status 'Name:\tpython3\nPid:\t900\nPPid:\t1\nUid:\t1000\t1000\t1000\t1000\nNSpid:\t900\nKthread:\t0\n'
+printf 'python3\000job.py\000' > proc/900/cmdline
 
 # Root of each v1 hierarchy: release_agent exists only there.
 for c in cpu cpuacct cpuset memory devices freezer blkio pids systemd; do
@@ -64,7 +81,58 @@ w $CG/unified/cpu.pressure 'some avg10=32.90 avg60=21.41 avg300=9.73 total=66140
 w $CG/unified/memory.pressure 'some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n'
 w $CG/unified/io.pressure 'some avg10=0.12 avg60=0.07 avg300=0.06 total=2613005\nfull avg10=0.00 avg60=0.00 avg300=0.02 total=2102999\n'
 
-# /docker: no limits of its own.
+# Members: the host's processes sit at the root of every hierarchy.
+for c in cpu cpuacct cpuset memory devices freezer blkio pids systemd unified; do
+	w $CG/$c/cgroup.procs '1\n4000\n900\n'
+	w $CG/$c/docker/cgroup.procs ''
+	w $CG/$c/docker/$ID/cgroup.procs '667\n'
+done
+w $CG/memory/cgroup.procs '1\n4000\n'
+
+# /docker: no limits of its own; its usage is the container's and a little.
+w $CG/memory/docker/memory.usage_in_bytes '4341760\n'
+w $CG/memory/docker/memory.oom_control 'oom_kill_disable 0\nunder_oom 0\noom_kill 0\n'
+w $CG/memory/docker/memory.stat 'cache 0\nrss 0\nshmem 0\ninactive_file 0\nhierarchical_memory_limit 9223372036854771712\ntotal_cache 3334144\ntotal_rss 237568\ntotal_shmem 0\ntotal_swap 0\ntotal_inactive_file 3145728\ntotal_active_file 188416\n'
+w $CG/cpu/docker/cpu.stat 'nr_periods 0\nnr_throttled 0\nthrottled_time 0\nnr_bursts 0\nburst_time 0\n'
+w $CG/cpuacct/docker/cpuacct.usage '1090410173\n'
+w $CG/pids/docker/pids.current '2\n'
+w $CG/pids/docker/pids.events 'max 0\n'
+w $CG/unified/docker/cpu.stat 'usage_usec 1090410\nuser_usec 1047132\nsystem_usec 43278\nnice_usec 0\n'
+w $CG/unified/docker/cpu.pressure 'some avg10=4.52 avg60=0.81 avg300=0.17 total=672798\nfull avg10=4.52 avg60=0.81 avg300=0.17 total=659466\n'
+w $CG/unified/docker/memory.pressure 'some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n'
+w $CG/unified/docker/io.pressure 'some avg10=0.00 avg60=0.00 avg300=0.00 total=102\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=102\n'
+
+# The container's other controllers, as Docker 20.10 sets them up.
+S=$CG/cpuset/docker/$ID
+w $S/cpuset.cpus '0-1\n'
+w $S/cpuset.mems '0\n'
+w $S/cpuset.effective_cpus '0-1\n'
+w $S/cpuset.effective_mems '0\n'
+F=$CG/freezer/docker/$ID
+w $F/freezer.state 'THAWED\n'
+w $F/freezer.self_freezing '0\n'
+w $F/freezer.parent_freezing '0\n'
+w $CG/devices/docker/$ID/devices.list 'c 1:3 rwm\nc 1:5 rwm\nc 1:7 rwm\nc 1:8 rwm\nc 1:9 rwm\nc 5:0 rwm\nc 5:2 rwm\nc 136:* rwm\nc 10:200 rwm\n'
+BL=$CG/blkio/docker/$ID
+w $BL/blkio.throttle.io_service_bytes_recursive '254:0 Read 1048576\n254:0 Write 3149824\n254:0 Sync 4198400\n254:0 Async 0\n254:0 Discard 0\n254:0 Total 4198400\nTotal 4198400\n'
+w $BL/blkio.throttle.io_serviced_recursive '254:0 Read 16\n254:0 Write 769\n254:0 Sync 785\n254:0 Async 0\n254:0 Discard 0\n254:0 Total 785\nTotal 785\n'
+w $BL/blkio.throttle.read_bps_device ''
+w $BL/blkio.throttle.write_bps_device '254:0 10485760\n'
+w $BL/blkio.throttle.read_iops_device ''
+w $BL/blkio.throttle.write_iops_device ''
+
+# /batch and /batch/job1 exist only in the memory hierarchy.
+for b in batch batch/job1; do
+	w $CG/memory/$b/memory.usage_in_bytes '33345536\n'
+	w $CG/memory/$b/memory.limit_in_bytes '9223372036854771712\n'
+	w $CG/memory/$b/memory.stat 'cache 0\nrss 33345536\nshmem 0\ninactive_file 0\ntotal_cache 0\ntotal_rss 33345536\ntotal_shmem 0\ntotal_swap 0\ntotal_inactive_file 0\ntotal_active_file 0\n'
+	w $CG/memory/$b/cgroup.procs ''
+done
+w $CG/memory/batch/memory.limit_in_bytes '33554432\n'
+w $CG/memory/batch/memory.oom_control 'oom_kill_disable 0\nunder_oom 0\noom_kill 1\n'
+w $CG/memory/batch/job1/memory.oom_control 'oom_kill_disable 0\nunder_oom 0\noom_kill 1\n'
+w $CG/memory/batch/job1/cgroup.procs '900\n'
+
 w $CG/memory/docker/memory.limit_in_bytes '9223372036854771712\n'
 w $CG/cpu/docker/cpu.cfs_quota_us '-1\n'
 w $CG/cpu/docker/cpu.cfs_period_us '100000\n'

@@ -1,0 +1,142 @@
+package cgroupview
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
+)
+
+// summary renders findings as "LEVEL CODE PATH" lines for comparison.
+func summary(fs []Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, fmt.Sprintf("%s %s %s", f.Level, f.Code, f.Path))
+	}
+	return out
+}
+
+func TestCheckV2(t *testing.T) {
+	tr := scan(t, hostfstest.Fixture(t, "cgroup-v2"), ScanOptions{Depth: -1})
+	fs := Check(tr, nil)
+	want := []string{
+		"critical OOM_AT_ANCESTOR " + v2BScope,
+		"critical FORK_REJECTED " + v2Scope,
+		"warning DYING_CGROUPS /",
+		"warning NEAR_LIMIT " + v2GPod,
+		"warning MEM_PRESSURE " + v2G,
+		"warning NEAR_LIMIT " + v2G,
+		"warning CPU_THROTTLED " + v2Scope,
+	}
+	if got := summary(fs); !slices.Equal(got, want) {
+		t.Fatalf("findings =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	oom := fs[0]
+	if oom.SetBy != v2Pod || oom.Value != 1 || !strings.Contains(oom.Message, "ancestor "+v2Pod+" (256MiB)") ||
+		!strings.Contains(oom.Message, "1 group kill") || oom.Container == nil || oom.Container.ID != v2CRI {
+		t.Errorf("OOM_AT_ANCESTOR = %+v", oom)
+	}
+	if f := fs[1]; f.Value != 2 {
+		t.Errorf("FORK_REJECTED value = %v; want 2 (the scope's, not again at system.slice)", f.Value)
+	}
+	if f := fs[5]; f.Value != 93.8 || f.Threshold != NearLimitWarn || f.SetBy != "" || !strings.Contains(f.Message, "shmem") {
+		t.Errorf("NEAR_LIMIT = %+v; want 93.8%% of its own limit, shmem called out", f)
+	}
+	if f := fs[6]; f.Value != 37.5 || f.Threshold != ThrottledWarn || !strings.Contains(f.Message, "45 of 120") {
+		t.Errorf("CPU_THROTTLED = %+v", f)
+	}
+	if f := fs[2]; f.Value != 150 || !strings.Contains(f.Message, "150 dying cgroups") {
+		t.Errorf("DYING_CGROUPS = %+v", f)
+	}
+}
+
+func TestCheckHybrid(t *testing.T) {
+	tr := scan(t, hostfstest.Fixture(t, "cgroup-hybrid"), ScanOptions{Depth: -1})
+	want := []string{
+		"critical NEAR_LIMIT /batch",
+		"critical OOM_KILLED /batch",
+		"critical NEAR_LIMIT /batch/job1",
+		"critical OOM_AT_ANCESTOR /batch/job1",
+		"critical CPU_THROTTLED /docker/" + hybridCtr,
+		"warning CPU_PRESSURE /",
+	}
+	fs := Check(tr, nil)
+	if got := summary(fs); !slices.Equal(got, want) {
+		t.Fatalf("findings =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if f := fs[3]; f.SetBy != "/batch" || !strings.Contains(f.Message, "own limit: none") {
+		t.Errorf("OOM_AT_ANCESTOR = %+v", f)
+	}
+	if f := fs[4]; f.Value != 75 || f.Threshold != ThrottledCrit {
+		t.Errorf("CPU_THROTTLED = %+v; want 75%% over the critical 50%%", f)
+	}
+	if f := fs[5]; !strings.Contains(f.Message, "contention") {
+		t.Errorf("CPU_PRESSURE = %+v", f)
+	}
+	// Subtree: only the container.
+	sub := scan(t, hostfstest.Fixture(t, "cgroup-hybrid"), ScanOptions{Top: "/docker", Depth: -1})
+	if got := summary(Check(sub, nil)); !slices.Equal(got, []string{"critical CPU_THROTTLED /docker/" + hybridCtr}) {
+		t.Errorf("findings under /docker = %q", got)
+	}
+}
+
+// TestCheckThresholds pins the levels at and around each threshold.
+func TestCheckThresholds(t *testing.T) {
+	u := func(v uint64) *uint64 { return &v }
+	lim := func(v uint64) *Effective { return &Effective{Limit: Limit{Max: &v}, SetBy: "/x"} }
+	tests := []struct {
+		name string
+		n    Node
+		want string // "" none
+	}{
+		{"ws 89.9%", Node{Memory: &Memory{WorkingSet: u(899)}, Effective: &Limits{Memory: lim(1000)}}, ""},
+		{"ws 90%", Node{Memory: &Memory{WorkingSet: u(900)}, Effective: &Limits{Memory: lim(1000)}}, "warning NEAR_LIMIT"},
+		{"ws 98%", Node{Memory: &Memory{WorkingSet: u(980)}, Effective: &Limits{Memory: lim(1000)}}, "critical NEAR_LIMIT"},
+		{"unlimited", Node{Memory: &Memory{WorkingSet: u(980)}, Effective: &Limits{Memory: &Effective{Limit: Limit{Unlimited: true}}}}, ""},
+		{"throttled 24%", Node{CPU: &CPU{NrPeriods: u(100), NrThrottled: u(24)}}, ""},
+		{"throttled 25%", Node{CPU: &CPU{NrPeriods: u(100), NrThrottled: u(25)}}, "warning CPU_THROTTLED"},
+		{"throttled 50%", Node{CPU: &CPU{NrPeriods: u(100), NrThrottled: u(50)}}, "critical CPU_THROTTLED"},
+		{"no periods", Node{CPU: &CPU{NrPeriods: u(0), NrThrottled: u(0)}}, ""},
+		{"pids 79%", Node{PIDs: &PIDs{Current: u(79)}, Effective: &Limits{PIDs: lim(100)}}, ""},
+		{"pids 80%", Node{PIDs: &PIDs{Current: u(80)}, Effective: &Limits{PIDs: lim(100)}}, "warning PIDS_NEAR_MAX"},
+		{"pids 95%", Node{PIDs: &PIDs{Current: u(95)}, Effective: &Limits{PIDs: lim(100)}}, "critical PIDS_NEAR_MAX"},
+		{"fork rejected", Node{PIDs: &PIDs{Version: 1, EventsMax: u(1)}}, "critical FORK_REJECTED"},
+		{"pids unknown", Node{PIDs: &PIDs{}, Effective: &Limits{PIDs: lim(100)}}, ""},
+		{"mem some 10", Node{PSI: &PSI{Memory: &Pressure{Some: PressureLine{Avg10: 10}}}}, "warning MEM_PRESSURE"},
+		{"mem some60 40", Node{PSI: &PSI{Memory: &Pressure{Some: PressureLine{Avg60: 40}}}}, "critical MEM_PRESSURE"},
+		{"mem full 10", Node{PSI: &PSI{Memory: &Pressure{Full: &PressureLine{Avg10: 10}}}}, "critical MEM_PRESSURE"},
+		{"cpu some 19.9", Node{PSI: &PSI{CPU: &Pressure{Some: PressureLine{Avg10: 19.9}}}}, ""},
+		{"cpu some 20", Node{PSI: &PSI{CPU: &Pressure{Some: PressureLine{Avg10: 20}}}}, "warning CPU_PRESSURE"},
+		{"io full 10", Node{PSI: &PSI{IO: &Pressure{Full: &PressureLine{Avg10: 10}}}}, "warning IO_PRESSURE"},
+		{"io some only", Node{PSI: &PSI{IO: &Pressure{Some: PressureLine{Avg10: 90}}}}, ""},
+		{"under oom", Node{Memory: &Memory{UnderOOM: boolp(true)}}, "critical UNDER_OOM"},
+	}
+	for _, tt := range tests {
+		n := tt.n
+		n.Path = "/x"
+		if n.Effective == nil {
+			n.Effective = &Limits{}
+		}
+		tr := &Tree{Nodes: []*Node{&n}, byPath: map[string]*Node{"/x": &n}}
+		got := summary(Check(tr, nil))
+		switch {
+		case tt.want == "" && len(got) != 0:
+			t.Errorf("%s: findings %q; want none", tt.name, got)
+		case tt.want != "" && (len(got) != 1 || got[0] != tt.want+" /x"):
+			t.Errorf("%s: findings %q; want %q", tt.name, got, tt.want)
+		}
+	}
+	for _, d := range []struct {
+		live, dying uint64
+		want        bool
+	}{{100, 1000, false}, {100, 1001, true}, {10, 100, false}, {10, 101, true}, {0, 11, true}} {
+		tr := &Tree{Dying: []DyingCount{{Hierarchy: "cgroup2", Path: "/", Live: d.live, Dying: d.dying}}, byPath: map[string]*Node{}}
+		if got := len(Check(tr, nil)) == 1; got != d.want {
+			t.Errorf("%d dying beside %d live: finding %v; want %v", d.dying, d.live, got, d.want)
+		}
+	}
+}
+
+func boolp(b bool) *bool { return &b }
