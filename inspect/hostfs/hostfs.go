@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -100,11 +101,23 @@ func (r Root) Cgroup(elem ...string) string { return join(r.cgroup, elem) }
 // Host turns a host-absolute path (from mountinfo, an overlay option, a
 // runtime's state file) into a path openable from here. It does not resolve
 // symlinks; use OpenInRoot for that.
+//
+// Paths under /sys/fs/cgroup, /sys and /proc land in the cgroup, sys and
+// proc directories, so --cgroup-root, --sys and --proc also apply to the
+// mount points mountinfo names.
 func (r Root) Host(p string) string {
-	if r.rootfs == "/" {
-		return filepath.Clean("/" + p)
+	p = filepath.Clean("/" + p)
+	for _, m := range []struct{ host, dir string }{
+		{"/sys/fs/cgroup", r.cgroup}, {"/sys", r.sys}, {"/proc", r.proc},
+	} {
+		if rel, ok := strings.CutPrefix(p, m.host); ok && (rel == "" || rel[0] == '/') {
+			return m.dir + rel
+		}
 	}
-	return filepath.Join(r.rootfs, filepath.Clean("/"+p))
+	if r.rootfs == "/" {
+		return p
+	}
+	return filepath.Join(r.rootfs, p)
 }
 
 // Prefix is the directory that holds the host's /.

@@ -70,3 +70,20 @@ func TestReadFileLive(t *testing.T) {
 		t.Errorf("ReadFile(/proc/self/status) = %q, %v", b, err)
 	}
 }
+
+func TestHostHonoursOverrides(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "proc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(dir, WithCgroup("/cg"), WithProc(filepath.Join(dir, "proc")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.Host("/sys/fs/cgroup/memory/docker"), "/cg/memory/docker"; got != want {
+		t.Errorf("Host under --cgroup-root = %q; want %q", got, want)
+	}
+	if got, want := r.Host("/sys/fs/cgroupx"), filepath.Join(dir, "sys/fs/cgroupx"); got != want {
+		t.Errorf("a sibling of the cgroup root = %q; want %q", got, want)
+	}
+}
