@@ -16,6 +16,16 @@ type NetNS struct {
 	Path string `json:"path"`
 	// Label names the holder: a container, a bind-mount path, a process.
 	Label string `json:"label,omitempty"`
+	// Host marks the initial network namespace.
+	Host bool `json:"host,omitempty"`
+	// PID is the lowest-PID process inside, 0 when none is known. Its root
+	// is where the namespace's DNS configuration is read.
+	PID int `json:"pid,omitempty"`
+	// NProcs counts the processes inside. With Holders set, 0 means that
+	// only a bind mount or an fd keeps the namespace alive.
+	NProcs int `json:"nprocs,omitempty"`
+	// Holders are what else holds it: bind:PATH, fd:PID/N, task:TID.
+	Holders []string `json:"holders,omitempty"`
 }
 
 // FromInspect turns the net namespaces of an inspect scan into Snapshot's
@@ -28,7 +38,17 @@ func FromInspect(nss []*inspect.Namespace) []NetNS {
 		if n == nil || n.Type != "net" || n.Ref() == "" {
 			continue
 		}
-		out = append(out, NetNS{Ino: n.Ino, Dev: n.Dev, Path: n.Ref(), Label: labelOf(n)})
+		nn := NetNS{Ino: n.Ino, Dev: n.Dev, Path: n.Ref(), Label: labelOf(n), Host: n.Initial, NProcs: n.NProcs}
+		if n.Process != nil {
+			nn.PID = n.Process.PID
+		}
+		for _, h := range n.Holders {
+			nn.Holders = append(nn.Holders, h.String())
+		}
+		if n.NProcs > 0 {
+			nn.Holders = append([]string{"proc"}, nn.Holders...)
+		}
+		out = append(out, nn)
 	}
 	return out
 }
@@ -67,16 +87,24 @@ type Topology struct {
 	// data is inconsistent.
 	Unpaired []UnpairedVeth `json:"unpaired"`
 	// Bridges are the bridge devices with their ports.
-	Bridges  []Bridge `json:"bridges"`
+	Bridges []Bridge `json:"bridges"`
+	// Lowers are the links stacked on another: macvlan, ipvlan, macvtap
+	// and vlan on their parent, vxlan on its underlay device, bond ports
+	// under their bond.
+	Lowers   []Lower  `json:"lowers"`
 	Warnings []string `json:"warnings"`
 }
 
 // Namespace is what one network namespace holds.
 type Namespace struct {
-	Ino   uint64 `json:"ino"`
-	Dev   uint64 `json:"dev"`
-	Path  string `json:"path"`
-	Label string `json:"label,omitempty"`
+	Ino     uint64   `json:"ino"`
+	Dev     uint64   `json:"dev"`
+	Path    string   `json:"path"`
+	Label   string   `json:"label,omitempty"`
+	Host    bool     `json:"host,omitempty"`
+	PID     int      `json:"pid,omitempty"`
+	NProcs  int      `json:"nprocs,omitempty"`
+	Holders []string `json:"holders,omitempty"`
 	// Partial marks data from a dump that kept being interrupted, or a
 	// namespace that could only be read in part.
 	Partial   bool    `json:"partial,omitempty"`
@@ -89,6 +117,12 @@ type Namespace struct {
 	// links' link-netnsid) to those namespaces. Only ids its links use are
 	// resolved.
 	NetNSIDs []NetNSIDRef `json:"netnsids"`
+	// State holds the sysctls, conntrack and netfilter facts the checks
+	// need; nil unless asked for (SnapshotOptions.State).
+	State *State `json:"state,omitempty"`
+	// DNS is the resolver configuration of the namespace's process, read
+	// in its mount namespace; nil unless asked for or without a process.
+	DNS *DNSConfig `json:"dns,omitempty"`
 }
 
 // NetNSIDRef says that the namespace holding it calls namespace NetNS by ID.
@@ -122,6 +156,17 @@ type Link struct {
 	NetNSID *int `json:"netnsid,omitempty"`
 	// Port is set for bridge ports.
 	Port *BridgePort `json:"port,omitempty"`
+	// Mode is the kind's mode: bridge, private, vepa, passthru or source
+	// for macvlan and macvtap; l2, l3 or l3s for ipvlan; tun or tap;
+	// the bonding mode for a bond.
+	Mode string `json:"mode,omitempty"`
+	// VNI, DstPort and UnderlayIndex describe a vxlan: its id, UDP port
+	// and the device it sends through (IFLA_VXLAN_LINK, 0 if unset).
+	VNI           int `json:"vni,omitempty"`
+	DstPort       int `json:"dstPort,omitempty"`
+	UnderlayIndex int `json:"underlayIfindex,omitempty"`
+	// VlanID is a vlan's 802.1Q id.
+	VlanID int `json:"vlanId,omitempty"`
 }
 
 // BridgePort is the bridge-port state of a link (IFLA_PROTINFO).
@@ -152,14 +197,18 @@ type Route struct {
 	Family string `json:"family"`
 	Table  int    `json:"table"`
 	// Dst is the destination prefix; "default" for a zero-length prefix.
-	Dst      string    `json:"dst"`
-	Gateway  string    `json:"gateway,omitempty"`
-	Src      string    `json:"src,omitempty"`
-	OutIndex int       `json:"outIfindex,omitempty"`
-	Priority int       `json:"priority,omitempty"`
-	Protocol int       `json:"protocol"`
-	Scope    int       `json:"scope"`
-	Type     int       `json:"type"`
+	Dst      string `json:"dst"`
+	Gateway  string `json:"gateway,omitempty"`
+	Src      string `json:"src,omitempty"`
+	OutIndex int    `json:"outIfindex,omitempty"`
+	Priority int    `json:"priority,omitempty"`
+	Protocol int    `json:"protocol"`
+	Scope    int    `json:"scope"`
+	Type     int    `json:"type"`
+	// Flags are the RTNH_F_* flags: unix.RTNH_F_LINKDOWN when the output
+	// device has no carrier, unix.RTNH_F_ONLINK for a gateway declared
+	// on-link.
+	Flags    int       `json:"flags,omitempty"`
 	Nexthops []Nexthop `json:"nexthops,omitempty"`
 }
 
@@ -168,6 +217,7 @@ type Nexthop struct {
 	Gateway  string `json:"gateway,omitempty"`
 	OutIndex int    `json:"outIfindex,omitempty"`
 	Weight   int    `json:"weight,omitempty"`
+	Flags    int    `json:"flags,omitempty"`
 }
 
 // Rule is one policy-routing rule (rtnetlink RTM_NEWRULE).
@@ -215,6 +265,19 @@ type UnpairedVeth struct {
 	PeerIfIndex int    `json:"peerIfindex"`
 	PeerNetNSID *int   `json:"peerNetnsid,omitempty"`
 	Reason      string `json:"reason"`
+}
+
+// Lower says that link Upper is stacked on link Lower: a macvlan, ipvlan,
+// macvtap or vlan on its parent, a vxlan on its underlay device, a bond on
+// one of its ports. Lower is nil when the parent is not among the links
+// read; Reason then says why.
+type Lower struct {
+	// Kind is the upper link's kind: macvlan, ipvlan, macvtap, vlan,
+	// vxlan or bond.
+	Kind   string    `json:"kind"`
+	Upper  Endpoint  `json:"upper"`
+	Lower  *Endpoint `json:"lower,omitempty"`
+	Reason string    `json:"reason,omitempty"`
 }
 
 // Bridge is a bridge device and its ports, all in one namespace.
@@ -300,4 +363,12 @@ func less(a, b Endpoint) bool {
 		return a.NetNS < b.NetNS
 	}
 	return a.IfIndex < b.IfIndex
+}
+
+// SnapshotOptions choose what SnapshotWith reads beyond the wiring.
+type SnapshotOptions struct {
+	// State reads each namespace's State, and the DNS config of its
+	// process: what Check needs, at the cost of two more setns and a
+	// NETLINK_NETFILTER dump per namespace.
+	State bool
 }

@@ -48,6 +48,14 @@ type openNS struct {
 // ip -j route show table all; ip -j rule; ip -j neigh', for namespaces
 // ip netns cannot name too.
 func Snapshot(root hostfs.Root, nets []NetNS) (*Topology, error) {
+	return SnapshotWith(root, nets, SnapshotOptions{})
+}
+
+// SnapshotWith is Snapshot with options: State adds each namespace's
+// sysctls, conntrack counters and netfilter forward chains (read on a
+// thread inside it) and, for a namespace with a process, the DNS
+// configuration that process sees.
+func SnapshotWith(root hostfs.Root, nets []NetNS, opts SnapshotOptions) (*Topology, error) {
 	if !root.Live() {
 		return nil, hostfs.ErrNotLive
 	}
@@ -59,6 +67,7 @@ func Snapshot(root hostfs.Root, nets []NetNS) (*Topology, error) {
 		}
 	}()
 	order := candidateOrder(root, opened)
+	hot := &hubs{}
 
 	t := &Topology{Namespaces: make([]Namespace, len(opened))}
 	workers := min(runtime.GOMAXPROCS(0), maxWorkers, len(opened))
@@ -68,9 +77,9 @@ func Snapshot(root hostfs.Root, nets []NetNS) (*Topology, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				t.Namespaces[i] = collect(opened[i], order, &w)
-			}
+			work(root, next, func(i int, inside bool) {
+				t.Namespaces[i] = collect(root, opened[i], inside, order, hot, opts, &w)
+			}, func(i int) int { return opened[i].fd })
 		}()
 	}
 	for i := range opened {
@@ -82,6 +91,39 @@ func Snapshot(root hostfs.Root, nets []NetNS) (*Topology, error) {
 	resolve(t)
 	t.Warnings = w.list()
 	return t, nil
+}
+
+// work runs do for each namespace index from next on one OS thread, locked
+// and moved into each namespace in turn: one setns per namespace, after
+// which the rtnetlink socket and the sysctl reads need none (NewHandleAt
+// alone costs two setns and an open of the thread's own ns file). inside
+// says whether the move succeeded; if not, do reads from outside. The thread
+// goes back to its own namespace at the end; if it cannot, it stays locked
+// and the runtime ends it with the goroutine.
+func work(root hostfs.Root, next <-chan int, do func(i int, inside bool), fdOf func(i int) int) {
+	runtime.LockOSThread()
+	self, err := unix.Open(root.Proc("thread-self", "ns", "net"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		runtime.UnlockOSThread()
+		for i := range next {
+			do(i, false)
+		}
+		return
+	}
+	defer unix.Close(self)
+	moved := false
+	for i := range next {
+		if err := unix.Setns(fdOf(i), unix.CLONE_NEWNET); err != nil {
+			do(i, false)
+			continue
+		}
+		moved = true
+		do(i, true)
+	}
+	if moved && unix.Setns(self, unix.CLONE_NEWNET) != nil {
+		return
+	}
+	runtime.UnlockOSThread()
 }
 
 // openAll opens each namespace once, dropping duplicates and paths that no
@@ -154,13 +196,19 @@ func candidateOrder(root hostfs.Root, opened []openNS) []openNS {
 }
 
 // collect reads one namespace through one rtnetlink handle.
-func collect(o openNS, candidates []openNS, w *warnings) Namespace {
-	ns := Namespace{Ino: o.Ino, Dev: o.Dev, Path: o.Path, Label: o.Label,
-		Links: []Link{}, Addrs: []Addr{}, Routes: []Route{}, Rules: []Rule{}, Neighbors: []Neigh{}, NetNSIDs: []NetNSIDRef{}}
+//
+// inside says the calling thread is locked inside o's namespace already.
+func collect(root hostfs.Root, o openNS, inside bool, candidates []openNS, hot *hubs, opts SnapshotOptions, w *warnings) Namespace {
+	ns := Namespace{Ino: o.Ino, Dev: o.Dev, Path: o.Path, Label: o.Label, Host: o.Host, PID: o.PID, NProcs: o.NProcs,
+		Holders: o.Holders, Links: []Link{}, Addrs: []Addr{}, Routes: []Route{}, Rules: []Rule{}, Neighbors: []Neigh{}, NetNSIDs: []NetNSIDRef{}}
 	name := nsName(o.NetNS)
 	// NETLINK_ROUTE only: without a list NewHandleAt also opens XFRM and
 	// NETFILTER sockets, each another pair of setns calls.
-	h, err := netlink.NewHandleAt(netns.NsHandle(o.fd), unix.NETLINK_ROUTE)
+	at := netns.NsHandle(o.fd)
+	if inside {
+		at = netns.None() // the socket opens in the thread's namespace: o's
+	}
+	h, err := netlink.NewHandleAt(at, unix.NETLINK_ROUTE)
 	if err != nil {
 		w.add(fmt.Sprintf("%s: opening rtnetlink: %v", name, describe(err)))
 		ns.Partial = true
@@ -217,13 +265,19 @@ func collect(o openNS, candidates []openNS, w *warnings) Namespace {
 	})
 	note("route", err)
 	for _, r := range routes {
-		ns.Routes = append(ns.Routes, convRoute(r))
+		// IPv4 and IPv6 only: RTNL_FAMILY_IPMR and IP6MR (multicast
+		// routing) answer a FAMILY_ALL dump too, and ip leaves them out.
+		if r.Family == unix.AF_INET || r.Family == unix.AF_INET6 {
+			ns.Routes = append(ns.Routes, convRoute(r))
+		}
 	}
 
 	rules, err := retry(func() ([]netlink.Rule, error) { return h.RuleList(netlink.FAMILY_ALL) })
 	note("rule", err)
 	for _, r := range rules {
-		ns.Rules = append(ns.Rules, convRule(r))
+		if r.Family == unix.AF_INET || r.Family == unix.AF_INET6 {
+			ns.Rules = append(ns.Rules, convRule(r))
+		}
 	}
 
 	neighs, err := retry(func() ([]netlink.Neigh, error) { return h.NeighList(0, netlink.FAMILY_ALL) })
@@ -232,7 +286,17 @@ func collect(o openNS, candidates []openNS, w *warnings) Namespace {
 		ns.Neighbors = append(ns.Neighbors, convNeigh(n))
 	}
 
-	ns.NetNSIDs = resolveNSIDs(h, o, ns.Links, candidates, name, w)
+	ns.NetNSIDs = resolveNSIDs(h, o, ns.Links, candidates, hot, name, w)
+	if opts.State {
+		ns.State = readState(root, o, inside, ns.Links, name, w)
+		if o.PID != 0 {
+			dns, err := ReadDNS(root, o.PID)
+			if err != nil {
+				w.add(fmt.Sprintf("%s: reading the DNS config of PID %d: %v", name, o.PID, err))
+			}
+			ns.DNS = dns
+		}
+	}
 	return ns
 }
 
@@ -253,7 +317,7 @@ func retry[T any](dump func() ([]T, error)) (out []T, err error) {
 // namespace that reports them, so the question must be asked in o. At
 // worst that is one request per other namespace (O(N²) over a snapshot,
 // about 10 µs each); host-first order makes it about one for a container.
-func resolveNSIDs(h *netlink.Handle, o openNS, links []Link, candidates []openNS, name string, w *warnings) []NetNSIDRef {
+func resolveNSIDs(h *netlink.Handle, o openNS, links []Link, candidates []openNS, hot *hubs, name string, w *warnings) []NetNSIDRef {
 	want := map[int]bool{}
 	for _, l := range links {
 		if l.NetNSID != nil && *l.NetNSID >= 0 {
@@ -261,20 +325,39 @@ func resolveNSIDs(h *netlink.Handle, o openNS, links []Link, candidates []openNS
 		}
 	}
 	found := map[int]uint64{}
-	for _, c := range candidates {
-		if len(found) == len(want) {
-			break
+	if len(want) > 0 {
+		tried := map[int]bool{}
+		ask := func(i int) {
+			c := candidates[i]
+			tried[i] = true
+			if c.Ino == o.Ino && c.Dev == o.Dev {
+				return
+			}
+			id, err := h.GetNetNsIdByFd(c.fd)
+			if err != nil {
+				w.add(fmt.Sprintf("%s: asking its id for net:[%d]: %v", name, c.Ino, err))
+				return
+			}
+			if want[id] {
+				if _, dup := found[id]; !dup {
+					found[id] = c.Ino
+					hot.hit(i)
+				}
+			}
 		}
-		if c.Ino == o.Ino && c.Dev == o.Dev {
-			continue
+		for _, i := range hot.top() {
+			if len(found) == len(want) {
+				break
+			}
+			ask(i)
 		}
-		id, err := h.GetNetNsIdByFd(c.fd)
-		if err != nil {
-			w.add(fmt.Sprintf("%s: asking its id for net:[%d]: %v", name, c.Ino, err))
-			continue
-		}
-		if want[id] {
-			found[id] = c.Ino
+		for i := range candidates {
+			if len(found) == len(want) {
+				break
+			}
+			if !tried[i] {
+				ask(i)
+			}
 		}
 	}
 	out := make([]NetNSIDRef, 0, len(want))
@@ -283,6 +366,49 @@ func resolveNSIDs(h *netlink.Handle, o openNS, links []Link, candidates []openNS
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// hubs remembers which candidates answered NSID questions, most answers
+// first, so that later questions try them before scanning: the veths of
+// many containers usually lead to one hub (the host, or a bridge's
+// namespace), and a scan finds it once. Without this a hub that is not the
+// host makes NSID resolution O(N²).
+type hubs struct {
+	mu    sync.Mutex
+	hits  map[int]int
+	order []int // candidate indexes by hits, descending
+}
+
+// maxHubs bounds how many hubs a question tries before scanning.
+const maxHubs = 8
+
+func (h *hubs) top() []int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]int(nil), h.order[:min(len(h.order), maxHubs)]...)
+}
+
+func (h *hubs) hit(i int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.hits == nil {
+		h.hits = map[int]int{}
+	}
+	if h.hits[i] == 0 {
+		h.order = append(h.order, i)
+	}
+	h.hits[i]++
+	// Bubble i up to keep order sorted by hits.
+	for j := len(h.order) - 1; j > 0; j-- {
+		if h.order[j] != i {
+			continue
+		}
+		for j > 0 && h.hits[h.order[j-1]] < h.hits[i] {
+			h.order[j-1], h.order[j] = h.order[j], h.order[j-1]
+			j--
+		}
+		break
+	}
 }
 
 // NetNSID returns the id the caller's network namespace gives the namespace
@@ -461,7 +587,58 @@ func convLink(l netlink.Link) Link {
 		id := a.NetNsID
 		out.NetNSID = &id
 	}
+	switch l := l.(type) {
+	case *netlink.Macvlan:
+		out.Mode = macvlanMode(l.Mode)
+	case *netlink.Macvtap:
+		out.Mode = macvlanMode(l.Mode)
+	case *netlink.IPVlan:
+		out.Mode = ipvlanMode(l.Mode)
+	case *netlink.Vxlan:
+		out.VNI, out.DstPort, out.UnderlayIndex = l.VxlanId, l.Port, l.VtepDevIndex
+	case *netlink.Vlan:
+		out.VlanID = l.VlanId
+	case *netlink.Bond:
+		if l.Mode != netlink.BOND_MODE_UNKNOWN {
+			out.Mode = l.Mode.String()
+		}
+	case *netlink.Tuntap:
+		switch l.Mode {
+		case netlink.TUNTAP_MODE_TUN:
+			out.Mode = "tun"
+		case netlink.TUNTAP_MODE_TAP:
+			out.Mode = "tap"
+		}
+	}
 	return out
+}
+
+func macvlanMode(m netlink.MacvlanMode) string {
+	switch m {
+	case netlink.MACVLAN_MODE_PRIVATE:
+		return "private"
+	case netlink.MACVLAN_MODE_VEPA:
+		return "vepa"
+	case netlink.MACVLAN_MODE_BRIDGE:
+		return "bridge"
+	case netlink.MACVLAN_MODE_PASSTHRU:
+		return "passthru"
+	case netlink.MACVLAN_MODE_SOURCE:
+		return "source"
+	}
+	return ""
+}
+
+func ipvlanMode(m netlink.IPVlanMode) string {
+	switch m {
+	case netlink.IPVLAN_MODE_L2:
+		return "l2"
+	case netlink.IPVLAN_MODE_L3:
+		return "l3"
+	case netlink.IPVLAN_MODE_L3S:
+		return "l3s"
+	}
+	return ""
 }
 
 func convAddr(a netlink.Addr) Addr {
@@ -478,7 +655,7 @@ func convAddr(a netlink.Addr) Addr {
 
 func convRoute(r netlink.Route) Route {
 	out := Route{Family: familyName(r.Family), Table: r.Table, OutIndex: r.LinkIndex, Priority: r.Priority,
-		Protocol: int(r.Protocol), Scope: int(r.Scope), Type: r.Type, Dst: "default"}
+		Protocol: int(r.Protocol), Scope: int(r.Scope), Type: r.Type, Dst: "default", Flags: r.Flags}
 	if r.Dst != nil {
 		if ones, _ := r.Dst.Mask.Size(); ones > 0 || !r.Dst.IP.IsUnspecified() {
 			out.Dst = r.Dst.String()
@@ -491,7 +668,7 @@ func convRoute(r netlink.Route) Route {
 		out.Src = r.Src.String()
 	}
 	for _, nh := range r.MultiPath {
-		n := Nexthop{OutIndex: nh.LinkIndex, Weight: nh.Hops + 1}
+		n := Nexthop{OutIndex: nh.LinkIndex, Weight: nh.Hops + 1, Flags: nh.Flags}
 		if nh.Gw != nil {
 			n.Gateway = nh.Gw.String()
 		}

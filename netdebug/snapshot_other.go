@@ -18,3 +18,13 @@ func NetNSID(root hostfs.Root, nsPath string) (*int, error) {
 func NetNSIDs(root hostfs.Root, nsPaths []string) ([]*int, error) {
 	return nil, ErrNotImplemented
 }
+
+// SnapshotWith needs rtnetlink: Linux only.
+func SnapshotWith(root hostfs.Root, nets []NetNS, opts SnapshotOptions) (*Topology, error) {
+	return nil, ErrNotImplemented
+}
+
+// ReadDNS needs openat2: Linux only.
+func ReadDNS(root hostfs.Root, pid int) (*DNSConfig, error) {
+	return nil, ErrNotImplemented
+}

@@ -83,6 +83,7 @@ func resolve(t *Topology) {
 	sort.Slice(t.Unpaired, func(i, j int) bool { return less(t.Unpaired[i].End, t.Unpaired[j].End) })
 
 	t.Bridges = bridges(t.Namespaces)
+	t.Lowers = lowers(t, links, nsids)
 }
 
 // peerOf returns the (netns, ifindex) link l in netns ns names as its peer,
