@@ -37,14 +37,37 @@ type FindingsError struct{ N int }
 
 func (e *FindingsError) Error() string { return fmt.Sprintf("%d findings", e.N) }
 
+// ExitStatusError makes ctx exit with a command's status (ctx enter passes
+// its command's through, as nsenter does). Err, when set, is printed: why
+// the command could not be run (126, 127).
+type ExitStatusError struct {
+	Code ExitCode
+	Err  error
+}
+
+func (e *ExitStatusError) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("exit status %d", e.Code)
+}
+
+func (e *ExitStatusError) Unwrap() error { return e.Err }
+
 // exitCode is the one ladder from an error to an exit code. It returns the
 // message to print (empty for none) and whether usage should follow.
 func exitCode(err error, warned, strict bool) (ExitCode, string, bool) {
 	var (
 		usage    *usageError
 		findings *FindingsError
+		status   *ExitStatusError
 	)
 	switch {
+	case errors.As(err, &status):
+		if status.Err == nil {
+			return status.Code, "", false
+		}
+		return status.Code, status.Err.Error(), false
 	case err == nil && warned && strict:
 		return ExitPartial, "partial result: see the warnings above (--strict)", false
 	case err == nil:
