@@ -3,6 +3,7 @@ package inspect
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Container names what a process runs in. From a cgroup path alone only
@@ -55,30 +56,42 @@ func (c *Container) Label() string {
 
 const hex64 = `([0-9a-f]{64})`
 
-// leafRules match the last component of a cgroup path. Monitors (conmon)
-// come first and yield no container: they run beside it, not in it.
-// Patterns: ../shared/notes/cgroups.md §5.
-var leafRules = []struct {
+// leafRule matches the last component of a cgroup path.
+type leafRule struct {
 	re      *regexp.Regexp
 	runtime string // "" means: a monitor, not a container
-}{
-	{regexp.MustCompile(`^crio-conmon-` + hex64 + `(?:\.scope)?$`), ""},
-	{regexp.MustCompile(`^libpod-conmon-` + hex64 + `(?:\.scope)?$`), ""},
-	{regexp.MustCompile(`^docker-` + hex64 + `\.scope$`), "docker"},
-	{regexp.MustCompile(`^cri-containerd-` + hex64 + `\.scope$`), "containerd"},
-	{regexp.MustCompile(`^nerdctl-` + hex64 + `\.scope$`), "containerd"},
-	{regexp.MustCompile(`^crio-` + hex64 + `(?:\.scope)?$`), "crio"},
-	{regexp.MustCompile(`^libpod-` + hex64 + `(?:\.scope)?$`), "podman"},
 }
 
-var (
-	bareID   = regexp.MustCompile(`^` + hex64 + `$`)
-	ecsID    = regexp.MustCompile(`^([0-9a-f]{32}-[0-9]+)$`)
-	lxcName  = regexp.MustCompile(`^lxc\.payload\.(.+)$`)
-	nspawn   = regexp.MustCompile(`^machine-(.+)\.scope$`)
-	podSlice = regexp.MustCompile(`^kubepods(?:-(besteffort|burstable))?-pod([0-9a-f]{8}(?:_[0-9a-f]{4}){3}_[0-9a-f]{12})\.slice$`)
-	podDir   = regexp.MustCompile(`^pod([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
-)
+// cgroupPatterns are the container and pod shapes of cgroup paths
+// (../shared/notes/cgroups.md §5). They are compiled on first use, not at
+// start-up: the 64-hex repetitions cost most of a millisecond, which every
+// ctx command (ctx enter most of all) would otherwise pay.
+type cgroupPatterns struct {
+	// leaf rules, monitors (conmon) first: they run beside a container,
+	// not in it.
+	leaf                                             []leafRule
+	bareID, ecsID, lxcName, nspawn, podSlice, podDir *regexp.Regexp
+}
+
+var patterns = sync.OnceValue(func() *cgroupPatterns {
+	return &cgroupPatterns{
+		leaf: []leafRule{
+			{regexp.MustCompile(`^crio-conmon-` + hex64 + `(?:\.scope)?$`), ""},
+			{regexp.MustCompile(`^libpod-conmon-` + hex64 + `(?:\.scope)?$`), ""},
+			{regexp.MustCompile(`^docker-` + hex64 + `\.scope$`), "docker"},
+			{regexp.MustCompile(`^cri-containerd-` + hex64 + `\.scope$`), "containerd"},
+			{regexp.MustCompile(`^nerdctl-` + hex64 + `\.scope$`), "containerd"},
+			{regexp.MustCompile(`^crio-` + hex64 + `(?:\.scope)?$`), "crio"},
+			{regexp.MustCompile(`^libpod-` + hex64 + `(?:\.scope)?$`), "podman"},
+		},
+		bareID:   regexp.MustCompile(`^` + hex64 + `$`),
+		ecsID:    regexp.MustCompile(`^([0-9a-f]{32}-[0-9]+)$`),
+		lxcName:  regexp.MustCompile(`^lxc\.payload\.(.+)$`),
+		nspawn:   regexp.MustCompile(`^machine-(.+)\.scope$`),
+		podSlice: regexp.MustCompile(`^kubepods(?:-(besteffort|burstable))?-pod([0-9a-f]{8}(?:_[0-9a-f]{4}){3}_[0-9a-f]{12})\.slice$`),
+		podDir:   regexp.MustCompile(`^pod([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`),
+	}
+})
 
 // ContainerFromCgroup names the container a cgroup path belongs to, or
 // returns nil. The path is one from /proc/PID/cgroup; the same path appears
@@ -110,7 +123,8 @@ func ContainerFromCgroup(path string) *Container {
 }
 
 func containerFromLeaf(leaf, parent string) *Container {
-	for _, r := range leafRules {
+	pat := patterns()
+	for _, r := range pat.leaf {
 		if m := r.re.FindStringSubmatch(leaf); m != nil {
 			if r.runtime == "" {
 				return nil
@@ -118,11 +132,11 @@ func containerFromLeaf(leaf, parent string) *Container {
 			return &Container{Runtime: r.runtime, ID: m[1]}
 		}
 	}
-	if m := bareID.FindStringSubmatch(leaf); m != nil {
+	if m := pat.bareID.FindStringSubmatch(leaf); m != nil {
 		switch {
 		case parent == "docker":
 			return &Container{Runtime: "docker", ID: m[1]}
-		case podDir.MatchString(parent) || podSlice.MatchString(parent):
+		case pat.podDir.MatchString(parent) || pat.podSlice.MatchString(parent):
 			// kubelet's cgroupfs driver does not say which CRI runtime.
 			return &Container{Runtime: "cri", ID: m[1]}
 		case parent != "":
@@ -131,13 +145,13 @@ func containerFromLeaf(leaf, parent string) *Container {
 		}
 		return nil
 	}
-	if m := ecsID.FindStringSubmatch(leaf); m != nil && parent != "" {
+	if m := pat.ecsID.FindStringSubmatch(leaf); m != nil && parent != "" {
 		return &Container{Runtime: "ecs", ID: m[1]}
 	}
-	if m := lxcName.FindStringSubmatch(leaf); m != nil {
+	if m := pat.lxcName.FindStringSubmatch(leaf); m != nil {
 		return &Container{Runtime: "lxc", ID: m[1], Name: m[1]}
 	}
-	if m := nspawn.FindStringSubmatch(leaf); m != nil && parent == "machine.slice" && !strings.HasPrefix(m[1], "libpod") {
+	if m := pat.nspawn.FindStringSubmatch(leaf); m != nil && parent == "machine.slice" && !strings.HasPrefix(m[1], "libpod") {
 		name := unescapeSystemd(m[1])
 		return &Container{Runtime: "nspawn", ID: name, Name: name}
 	}
@@ -147,16 +161,17 @@ func containerFromLeaf(leaf, parent string) *Container {
 // podFromPath finds the Kubernetes pod among the ancestors of a container's
 // cgroup, for both kubelet cgroup drivers.
 func podFromPath(ancestors []string) *Pod {
+	pat := patterns()
 	for i := len(ancestors) - 1; i >= 0; i-- {
 		a := ancestors[i]
-		if m := podSlice.FindStringSubmatch(a); m != nil {
+		if m := pat.podSlice.FindStringSubmatch(a); m != nil {
 			qos := m[1]
 			if qos == "" {
 				qos = "guaranteed"
 			}
 			return &Pod{UID: strings.ReplaceAll(m[2], "_", "-"), QoS: qos}
 		}
-		if m := podDir.FindStringSubmatch(a); m != nil {
+		if m := pat.podDir.FindStringSubmatch(a); m != nil {
 			qos := "guaranteed"
 			if i > 0 && (ancestors[i-1] == "burstable" || ancestors[i-1] == "besteffort") {
 				qos = ancestors[i-1]

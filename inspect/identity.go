@@ -143,7 +143,7 @@ func (r *Runtimes) loadDocker(w *warnings) {
 	}
 	dir := path.Join(dataRoot, "containers")
 	for _, id := range r.listWarn(w, "docker", dir) {
-		if !bareID.MatchString(id) {
+		if !patterns().bareID.MatchString(id) {
 			continue
 		}
 		file := path.Join(dir, id, "config.v2.json")
@@ -214,7 +214,7 @@ func (r *Runtimes) loadStorage(w *warnings) {
 	for _, base := range []string{storageRunRoot, storageGraphRoot} {
 		dir := path.Join(base, "overlay-containers")
 		for _, id := range r.listWarn(w, "cri-o", dir) {
-			if !bareID.MatchString(id) || r.find("crio", id) != nil {
+			if !patterns().bareID.MatchString(id) || r.find("crio", id) != nil {
 				continue
 			}
 			file := path.Join(dir, id, "userdata", "config.json")
