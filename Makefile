@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 PKGS  := ./...
 
-.PHONY: help build release release-native image test lint check-imports bench docs check-docs clean
+.PHONY: help build release release-native image cookbook test lint check-imports bench docs check-docs clean
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -45,6 +45,10 @@ check-imports: ## domain packages must not import cobra, tablewriter or cmd/...
 BENCH ?=
 bench: build ## benchmarks against the classic tools (needs root); BENCH=name for one
 	@for d in bench/$(BENCH)*/; do echo "== $$d"; $(GO) run ./$$d -ctx bin/ctx || exit 1; done
+
+cookbook: ## regenerate docs/cookbook.md from real runs (needs root and Docker)
+	CTX_COOKBOOK_DIR=$(CURDIR)/docs/cookbook $(GO) test -count=1 -run 'TestCookbook' ./cmd/ctx/
+	$(GO) run ./cmd/internal/cookbook -docs docs
 
 docs: ## regenerate docs/cli and docs/man
 	$(GO) run ./cmd/gendocs -out docs
