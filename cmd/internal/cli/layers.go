@@ -1,13 +1,870 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ctx-tools/ctx/cmd/internal/printers"
+	"github.com/ctx-tools/ctx/inspect/hostfs"
+	"github.com/ctx-tools/ctx/layers"
 )
 
-// newCmdLayers is a placeholder until the command lands.
+// layersSource is what the layers commands need of package layers; tests
+// give them a fake with fixed numbers.
+type layersSource interface {
+	Resolve(target string) (*layers.Target, error)
+	Du(ctx context.Context, targets []*layers.Target) (*layers.Report, error)
+	DuAll(ctx context.Context) (*layers.Report, []layers.StorageRoot, error)
+	Stack(ctx context.Context, t *layers.Target) (*layers.Stack, error)
+	Diff(ctx context.Context, t *layers.Target) (*layers.DiffReport, error)
+	Which(ctx context.Context, t *layers.Target, path string) (*layers.WhichReport, error)
+	Orphans(ctx context.Context, now time.Time) (*layers.OrphanReport, error)
+	Warnings() []string
+}
+
+type layersOptions struct {
+	f       *Factory
+	Targets []string
+	All     bool
+	By      string
+	Top     int
+	Path    string
+	Timeout time.Duration
+	Workers int
+	// open reads the host's storage; tests replace it.
+	open func(root hostfs.Root, o layers.Options) (layersSource, error)
+	now  func() time.Time
+}
+
+const layersPrivileges = `Needs root: the storage dirs (/var/lib/docker, /var/lib/containerd,
+/var/lib/containers/storage) are root's (CAP_DAC_READ_SEARCH), trusted.overlay.*
+xattrs need CAP_SYS_ADMIN (without it opaque dirs are invisible and ctx warns
+that numbers are degraded), and other users' /proc/PID/fd and mountinfo need
+CAP_SYS_PTRACE.`
+
 func newCmdLayers(f *Factory) *cobra.Command {
-	return &cobra.Command{Use: "layers", Short: "Overlay layers: du, ls, diff, which, orphans", Hidden: true,
-		RunE: func(*cobra.Command, []string) error { return fmt.Errorf("ctx %s is not implemented yet", "layers") }}
+	cmd := &cobra.Command{
+		Use:   "layers",
+		Short: "Overlay layers: du, ls, diff, which, orphans",
+		Long: `Attribute container and image disk usage to overlay layers and files, from the
+storage dirs themselves: Docker overlay2 (with layerdb), containerd's overlayfs
+snapshotter, containers/storage (Podman, CRI-O), or any overlay mounted at a
+process's root. No engine API is needed and nothing is mounted.
+
+Sizes are disk bytes (st_blocks×512, each inode once) beside apparent bytes
+(st_size, what docker counts). Walks never follow a symlink, never cross a
+mount, never open anything but directories, and handle paths beyond PATH_MAX.
+
+` + layersPrivileges,
+		Example: `  # what fills /var/lib/docker? every container, image and area
+  ctx layers du --all
+
+  # one container: writable layer, image layers, hidden bytes, logs, top files
+  ctx layers du web-1
+
+  # its stack, top first
+  ctx layers ls web-1
+
+  # docker diff with sizes
+  ctx layers diff web-1`,
+		Args: noArgs,
+	}
+	cmd.AddCommand(
+		newCmdLayersDu(f, nil),
+		newCmdLayersLs(f, nil),
+		newCmdLayersDiff(f, nil),
+		newCmdLayersWhich(f, nil),
+		newCmdLayersOrphans(f, nil),
+	)
+	return cmd
+}
+
+func newLayersOptions(f *Factory) *layersOptions {
+	return &layersOptions{f: f, now: time.Now, open: func(root hostfs.Root, o layers.Options) (layersSource, error) {
+		return layers.Open(root, o)
+	}}
+}
+
+func addWalkFlags(cmd *cobra.Command, o *layersOptions) {
+	fl := cmd.Flags()
+	fl.DurationVar(&o.Timeout, "timeout", 0, "stop walking after this long and report what was counted, marked incomplete (0: no limit)")
+	fl.IntVar(&o.Workers, "workers", 0, "directories read in parallel (0: 4 per CPU, at least 8)")
+}
+
+func newCmdLayersDu(f *Factory, runF func(context.Context, *layersOptions) error) *cobra.Command {
+	o := newLayersOptions(f)
+	cmd := &cobra.Command{
+		Use:   "du [<target>...] [--all] [--by container|image|layer] [--top N]",
+		Short: "Disk usage of containers, images and layers, in disk and apparent bytes",
+		Long: `Show the disk usage of containers and images, attributed to layers.
+
+For each container: its writable layer (and docker's init layer), its image's
+layers split into unique (used by no other image or container) and shared,
+hidden bytes (lower files its layers overwrite or delete, still on disk),
+whiteouts and opaque dirs, the largest files of the writable layer, its log
+files, volumes, and deleted files its processes still hold open. TOTAL is all
+of it; FREED is what removing the container would free.
+
+With --all, every container and image of every store, and each storage dir
+broken into areas (image layers, container layers, build cache, orphan
+layers, overlay internal, logs, volumes, metadata, ...) that add up to what
+du -sx reports for that dir.
+
+TARGET is a container name, ID or ID prefix of any runtime (stopped Docker
+and Podman containers too), a PID, or a Docker image name or ID.
+
+` + layersPrivileges,
+		Example: `  # the whole host: containers, then the areas of each storage dir
+  ctx layers du --all
+
+  # two containers, with their 10 largest files
+  ctx layers du web-1 db --top 10
+
+  # images by unique size
+  ctx layers du --all --by image
+
+  # every layer dir with who uses it, as JSON
+  ctx layers du --all --by layer -o json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Targets = args
+			if err := o.validateDu(); err != nil {
+				return err
+			}
+			if runF == nil {
+				runF = runLayersDu
+			}
+			return runF(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.All, "all", false, "every container and image, and the storage dirs' areas")
+	cmd.Flags().StringVar(&o.By, "by", "", "rows per container, image or layer (default: container, or image for image targets)")
+	cmd.Flags().IntVar(&o.Top, "top", 5, "largest files of each writable layer to show")
+	addWalkFlags(cmd, o)
+	return cmd
+}
+
+func (o *layersOptions) validateDu() error {
+	if err := o.f.Printer.Validate(); err != nil {
+		return err
+	}
+	if (len(o.Targets) > 0) == o.All {
+		return &usageError{errors.New("give one or more TARGETs, or --all")}
+	}
+	switch o.By {
+	case "", "container", "image", "layer":
+	default:
+		return &usageError{fmt.Errorf("invalid --by %q: use container, image or layer", o.By)}
+	}
+	if o.Top < 0 || o.Workers < 0 || o.Timeout < 0 {
+		return &usageError{errors.New("--top, --workers and --timeout must not be negative")}
+	}
+	return nil
+}
+
+// source opens the host's storage, with progress on a terminal's stderr.
+func (o *layersOptions) source(ctx context.Context) (layersSource, context.Context, func(), error) {
+	root, err := o.f.Host()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cancel := func() {}
+	if o.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+	}
+	// A walk is a stat per entry: its threads spend their time entering
+	// and leaving the kernel, and twice as many Ps as CPUs keeps the CPUs
+	// busy meanwhile (measured: 0.15 s instead of 0.17 s for 200k entries
+	// on 2 CPUs). GOMAXPROCS already honours a cgroup CPU limit.
+	procs := runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0))
+	p := &layers.Progress{}
+	stop := startProgress(o.f.IO.ErrOut, p)
+	src, err := o.open(root, layers.Options{Workers: o.Workers, Progress: p, TopN: o.Top})
+	done := func() { stop(); cancel(); runtime.GOMAXPROCS(procs) }
+	if err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return src, ctx, done, nil
+}
+
+// startProgress prints a running count to w while a walk runs, when w is a
+// terminal; the returned func stops it and clears the line.
+func startProgress(w io.Writer, p *layers.Progress) func() {
+	f, ok := w.(*os.File)
+	if !ok {
+		return func() {}
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		shown := false
+		for {
+			select {
+			case <-quit:
+				if shown {
+					fmt.Fprint(f, "\r\x1b[K")
+				}
+				return
+			case <-t.C:
+				if p.Entries.Load() == 0 {
+					continue
+				}
+				shown = true
+				fmt.Fprintf(f, "\r\x1b[Kwalking layers: %d entries, %d dirs, %s on disk…",
+					p.Entries.Load(), p.Dirs.Load(), humanBytes(uint64(p.Bytes.Load())))
+			}
+		}
+	}()
+	return func() { close(quit); wg.Wait() }
+}
+
+func runLayersDu(ctx context.Context, o *layersOptions) error {
+	src, ctx, done, err := o.source(ctx)
+	if err != nil {
+		return err
+	}
+	var rep *layers.Report
+	var roots []layers.StorageRoot
+	if o.All {
+		rep, roots, err = src.DuAll(ctx)
+	} else {
+		var targets []*layers.Target
+		for _, spec := range o.Targets {
+			t, err := src.Resolve(spec)
+			if err != nil {
+				done()
+				return err
+			}
+			targets = append(targets, t)
+		}
+		rep, err = src.Du(ctx, targets)
+	}
+	done()
+	if err != nil && rep == nil {
+		return err
+	}
+	by := o.By
+	if by == "" {
+		by = "container"
+		if len(rep.Containers) == 0 && len(rep.Images) > 0 {
+			by = "image"
+		}
+	}
+	warnings := mergeWarnings(rep.Warnings, src.Warnings(), incompleteWarnings(rep))
+	item := duItem{Report: rep, Roots: roots}
+	if item.Roots == nil {
+		item.Roots = []layers.StorageRoot{}
+	}
+	human := o.f.IO.IsStdoutTTY()
+	return o.f.Emit(printers.Doc{Kind: "LayerUsage", Item: item, Warnings: warnings,
+		Text: func(w io.Writer) error { return writeDu(w, *o.f.Printer, rep, roots, by, o.Top, human) }})
+}
+
+// duItem is the JSON item of ctx layers du.
+type duItem struct {
+	*layers.Report
+	// Roots are the storage dirs with their totals (--all).
+	Roots []layers.StorageRoot `json:"roots"`
+}
+
+func mergeWarnings(lists ...[]string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, l := range lists {
+		for _, w := range l {
+			if !seen[w] {
+				seen[w] = true
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}
+
+// incompleteWarnings names each walk that could not count everything.
+func incompleteWarnings(rep *layers.Report) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range rep.Containers {
+		for _, l := range c.Stack.Layers {
+			if l.Usage != nil && l.Usage.Incomplete && !seen[l.Dir] {
+				seen[l.Dir] = true
+				out = append(out, fmt.Sprintf("incomplete: %s: %s", l.Dir, strings.Join(l.Usage.Errors, "; ")))
+			}
+		}
+	}
+	for _, a := range rep.Areas {
+		if a.Incomplete {
+			out = append(out, fmt.Sprintf("incomplete: %s %s", a.Root, a.Name))
+		}
+	}
+	return out
+}
+
+// sizeCell renders a byte count: humanized on a terminal, exact otherwise.
+func sizeCell(n int64, human bool) string {
+	if human {
+		return humanBytes(uint64(max(n, 0)))
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func short(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// section prints one table of a multi-table text output, with a blank line
+// between tables.
+type sectionPrinter struct {
+	w     io.Writer
+	flags printers.Flags
+	n     int
+}
+
+func (s *sectionPrinter) table(t *printers.Table) error {
+	if len(t.Rows) == 0 {
+		return nil
+	}
+	if s.n > 0 {
+		fmt.Fprintln(s.w)
+	}
+	s.n++
+	return printers.Print(s.w, s.flags, printers.Doc{Table: t})
+}
+
+func writeDu(w io.Writer, flags printers.Flags, rep *layers.Report, roots []layers.StorageRoot, by string, top int, human bool) error {
+	sp := &sectionPrinter{w: w, flags: flags}
+	sz := func(n int64) string { return sizeCell(n, human) }
+	switch by {
+	case "container":
+		t := &printers.Table{Columns: []printers.Column{{Header: "CONTAINER"}, {Header: "WRITABLE"}, {Header: "APPARENT"},
+			{Header: "IMAGE-UNIQUE"}, {Header: "IMAGE-SHARED"}, {Header: "HIDDEN"}, {Header: "LOGS"}, {Header: "VOLUMES"},
+			{Header: "DELETED-OPEN"}, {Header: "TOTAL"}, {Header: "FREED"},
+			{Header: "ID", Wide: true}, {Header: "IMAGE", Wide: true}, {Header: "INIT", Wide: true},
+			{Header: "WHITEOUTS", Wide: true}, {Header: "OPAQUE", Wide: true}, {Header: "SOURCE", Wide: true}}}
+		for _, c := range rep.Containers {
+			t.Rows = append(t.Rows, []string{c.Label, sz(c.Writable.Disk), sz(c.Writable.Apparent),
+				sz(c.ImageUnique.Disk), sz(c.ImageShared.Disk), sz(c.Hidden.Disk), sz(c.LogBytes.Disk), sz(c.VolumeBytes.Disk),
+				sz(c.DeletedOpenBytes.Disk), sz(c.Total.Disk), sz(c.FreedIfRemoved.Disk),
+				containerID(c), containerImage(c), sz(c.Init.Disk),
+				strconv.FormatInt(c.Whiteouts, 10), strconv.FormatInt(c.OpaqueDirs, 10), c.Stack.Source})
+		}
+		if err := sp.table(t); err != nil {
+			return err
+		}
+		if top > 0 {
+			ft := &printers.Table{Columns: []printers.Column{{Header: "CONTAINER"}, {Header: "TOP FILE"}, {Header: "DISK"},
+				{Header: "APPARENT"}, {Header: "NOTE"}}}
+			for _, c := range rep.Containers {
+				for i, f := range c.TopFiles {
+					if i >= top {
+						break
+					}
+					ft.Rows = append(ft.Rows, []string{c.Label, f.Path, sz(f.Disk), sz(f.Apparent), fileNote(f)})
+				}
+			}
+			if err := sp.table(ft); err != nil {
+				return err
+			}
+		}
+		ot := &printers.Table{Columns: []printers.Column{{Header: "CONTAINER"}, {Header: "DELETED, STILL OPEN"}, {Header: "PID"},
+			{Header: "FD"}, {Header: "DISK"}, {Header: "APPARENT"}, {Header: "MOUNT"}}}
+		for _, c := range rep.Containers {
+			for _, f := range c.DeletedOpen {
+				ot.Rows = append(ot.Rows, []string{c.Label, f.Path, strconv.Itoa(f.PID), strconv.Itoa(f.FD),
+					sz(f.Disk), sz(f.Apparent), f.MountPoint})
+			}
+		}
+		if err := sp.table(ot); err != nil {
+			return err
+		}
+	case "image":
+		t := &printers.Table{Columns: []printers.Column{{Header: "IMAGE"}, {Header: "SIZE"}, {Header: "APPARENT"},
+			{Header: "UNIQUE"}, {Header: "SHARED"}, {Header: "HIDDEN"}, {Header: "LAYERS"}, {Header: "CONTAINERS"},
+			{Header: "ID", Wide: true}, {Header: "STORE", Wide: true}}}
+		for _, im := range rep.Images {
+			name := short(im.Image.ID)
+			if len(im.Image.Names) > 0 {
+				name = strings.Join(im.Image.Names, ",")
+			}
+			t.Rows = append(t.Rows, []string{name, sz(im.Size.Disk), sz(im.Size.Apparent), sz(im.Unique.Disk),
+				sz(im.Shared.Disk), sz(im.Hidden.Disk), strconv.Itoa(len(im.Stack.Layers)), strconv.Itoa(im.Containers),
+				short(im.Image.ID), im.Image.Store})
+		}
+		if err := sp.table(t); err != nil {
+			return err
+		}
+	case "layer":
+		t := &printers.Table{Columns: []printers.Column{{Header: "LAYER"}, {Header: "KIND"}, {Header: "DISK"}, {Header: "APPARENT"},
+			{Header: "INODES"}, {Header: "WHITEOUTS"}, {Header: "OPAQUE"}, {Header: "HIDES"}, {Header: "USED BY"},
+			{Header: "STORE", Wide: true}, {Header: "CHAIN ID", Wide: true}, {Header: "DIR", Wide: true}}}
+		for _, l := range rep.Layers {
+			var u layers.Usage
+			if l.Usage != nil {
+				u = *l.Usage
+			}
+			users := append(append([]string{}, l.Containers...), l.Images...)
+			t.Rows = append(t.Rows, []string{short(l.ID), l.Kind, sz(u.Disk), sz(u.Apparent), strconv.FormatInt(u.Inodes, 10),
+				strconv.FormatInt(u.Whiteouts, 10), strconv.FormatInt(u.OpaqueDirs, 10), sz(l.Hides.Disk),
+				orDash(strings.Join(users, ",")), l.Store, orDash(short(l.ChainID)), l.Dir})
+		}
+		if err := sp.table(t); err != nil {
+			return err
+		}
+	}
+	if len(rep.Areas) > 0 {
+		t := &printers.Table{Columns: []printers.Column{{Header: "STORAGE"}, {Header: "AREA"}, {Header: "DISK"}, {Header: "APPARENT"},
+			{Header: "INODES"}, {Header: "DIRS", Wide: true}}}
+		byRoot := map[string][]*layers.Area{}
+		var order []string
+		for _, a := range rep.Areas {
+			if byRoot[a.Root] == nil {
+				order = append(order, a.Root)
+			}
+			byRoot[a.Root] = append(byRoot[a.Root], a)
+		}
+		for _, root := range order {
+			if root == "-" {
+				// Deleted-but-open files are in no storage dir: no total.
+				a := byRoot[root][0]
+				t.Rows = append(t.Rows, []string{"-", a.Name, sz(a.Sizes.Disk), sz(a.Sizes.Apparent), strconv.FormatInt(a.Inodes, 10), ""})
+				continue
+			}
+			var tot layers.Sizes
+			var inodes int64
+			for _, a := range byRoot[root] {
+				t.Rows = append(t.Rows, []string{a.Root, a.Name, sz(a.Sizes.Disk), sz(a.Sizes.Apparent),
+					strconv.FormatInt(a.Inodes, 10), strconv.Itoa(a.Dirs)})
+				tot.Add(a.Sizes)
+				inodes += a.Inodes
+			}
+			for _, r := range roots {
+				if r.Dir == root {
+					tot = r.Total
+				}
+			}
+			t.Rows = append(t.Rows, []string{root, "TOTAL", sz(tot.Disk), sz(tot.Apparent), strconv.FormatInt(inodes, 10), ""})
+		}
+		if err := sp.table(t); err != nil {
+			return err
+		}
+	}
+	if len(rep.Containers)+len(rep.Images) > 1 || len(rep.Areas) > 0 {
+		fmt.Fprintf(w, "\ntotal: %s on disk, %s apparent (each inode once)\n", sz(rep.Total.Disk), sz(rep.Total.Apparent))
+	}
+	return nil
+}
+
+func containerID(c *layers.ContainerUsage) string {
+	if c.Container == nil {
+		return "-"
+	}
+	return c.Container.ShortID()
+}
+
+func containerImage(c *layers.ContainerUsage) string {
+	if c.Container == nil {
+		return "-"
+	}
+	return orDash(c.Container.Image)
+}
+
+// fileNote explains a file's sizes: holes, hard links.
+func fileNote(f layers.File) string {
+	var notes []string
+	if f.Disk+4096 <= f.Apparent {
+		pct := 0.0
+		if f.Apparent > 0 {
+			pct = 100 * float64(f.Disk) / float64(f.Apparent)
+		}
+		notes = append(notes, fmt.Sprintf("sparse: %.1f%% allocated", pct))
+	}
+	if f.Links > 1 {
+		notes = append(notes, fmt.Sprintf("%d links", f.Links))
+	}
+	return orDash(strings.Join(notes, ", "))
+}
+
+func newCmdLayersLs(f *Factory, runF func(context.Context, *layersOptions) error) *cobra.Command {
+	o := newLayersOptions(f)
+	cmd := &cobra.Command{
+		Use:   "ls <target>",
+		Short: "A container's or image's layer stack, top first, with sizes",
+		Long: `List the layers of a container or image from top to bottom: each layer's
+dir, role (upper, init, image, lower), disk and apparent bytes, inodes,
+whiteouts and opaque dirs, what it hides in the layers below (HIDES) and what
+the layers above hide of it (HIDDEN), and its image layer chain ID or digest
+where the store records one.
+
+` + layersPrivileges,
+		Example: `  # the stack of a container
+  ctx layers ls web-1
+
+  # with dirs and chain IDs
+  ctx layers ls web-1 -o wide`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Targets = args
+			if err := f.Printer.Validate(); err != nil {
+				return err
+			}
+			if runF == nil {
+				runF = runLayersLs
+			}
+			return runF(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().IntVar(&o.Top, "top", 5, "largest files of the writable layer to show")
+	addWalkFlags(cmd, o)
+	return cmd
+}
+
+// lsItem is the JSON item of ctx layers ls.
+type lsItem struct {
+	Target *layers.Target `json:"target"`
+	Stack  *layers.Stack  `json:"stack"`
+}
+
+func runLayersLs(ctx context.Context, o *layersOptions) error {
+	src, ctx, done, err := o.source(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := src.Resolve(o.Targets[0])
+	if err != nil {
+		done()
+		return err
+	}
+	st, err := src.Stack(ctx, t)
+	done()
+	if err != nil && st == nil {
+		return err
+	}
+	var warnings []string
+	for _, l := range st.Layers {
+		if l.Usage != nil && l.Usage.Incomplete {
+			warnings = append(warnings, fmt.Sprintf("incomplete: %s: %s", l.Dir, strings.Join(l.Usage.Errors, "; ")))
+		}
+	}
+	human := o.f.IO.IsStdoutTTY()
+	return o.f.Emit(printers.Doc{Kind: "LayerStack", Item: lsItem{Target: t, Stack: st},
+		Warnings: mergeWarnings(src.Warnings(), warnings),
+		Text:     func(w io.Writer) error { return writeLs(w, *o.f.Printer, t, st, o.Top, human) }})
+}
+
+func writeLs(w io.Writer, flags printers.Flags, t *layers.Target, st *layers.Stack, top int, human bool) error {
+	sz := func(n int64) string { return sizeCell(n, human) }
+	sp := &sectionPrinter{w: w, flags: flags}
+	tb := &printers.Table{Columns: []printers.Column{{Header: "#"}, {Header: "ROLE"}, {Header: "LAYER"}, {Header: "DISK"},
+		{Header: "APPARENT"}, {Header: "INODES"}, {Header: "WHITEOUTS"}, {Header: "OPAQUE"}, {Header: "HIDES"}, {Header: "HIDDEN"},
+		{Header: "DIGEST"}, {Header: "STORE", Wide: true}, {Header: "STORED", Wide: true}, {Header: "DIR", Wide: true}}}
+	var tot layers.Sizes
+	for i, l := range st.Layers {
+		var u layers.Usage
+		if l.Usage != nil {
+			u = *l.Usage
+		}
+		tot.Add(u.Sizes)
+		digest := short(l.DiffID)
+		if l.ChainID != "" && l.ChainID != l.DiffID {
+			digest = short(l.DiffID) + " (chain " + short(l.ChainID) + ")"
+		}
+		stored := "-"
+		if l.StoredSize != nil {
+			stored = sz(*l.StoredSize)
+		}
+		tb.Rows = append(tb.Rows, []string{strconv.Itoa(i), l.Role, short(l.ID), sz(u.Disk), sz(u.Apparent),
+			strconv.FormatInt(u.Inodes, 10), strconv.FormatInt(u.Whiteouts, 10), strconv.FormatInt(u.OpaqueDirs, 10),
+			sz(l.Hides.Disk), sz(l.Hidden.Disk), orDash(digest), l.Store, stored, l.Dir})
+	}
+	if err := sp.table(tb); err != nil {
+		return err
+	}
+	if top > 0 {
+		ft := &printers.Table{Columns: []printers.Column{{Header: "TOP FILE"}, {Header: "DISK"}, {Header: "APPARENT"}, {Header: "NOTE"}}}
+		for _, l := range st.Layers {
+			for i, f := range l.TopFiles {
+				if i < top {
+					ft.Rows = append(ft.Rows, []string{f.Path, sz(f.Disk), sz(f.Apparent), fileNote(f)})
+				}
+			}
+		}
+		if err := sp.table(ft); err != nil {
+			return err
+		}
+	}
+	note := ""
+	if st.Degraded {
+		note = " (degraded: overlay xattrs unreadable)"
+	}
+	fmt.Fprintf(w, "\n%s: %d layers from %s, %s on disk, %s apparent, %s hidden%s\n", printers.Escape(t.Label()),
+		len(st.Layers), st.Source, sz(tot.Disk), sz(tot.Apparent), sz(st.Hidden.Disk), note)
+	return nil
+}
+
+func newCmdLayersDiff(f *Factory, runF func(context.Context, *layersOptions) error) *cobra.Command {
+	o := newLayersOptions(f)
+	cmd := &cobra.Command{
+		Use:   "diff <target>",
+		Short: "A container's added, changed and deleted paths, with sizes (docker diff, no mount)",
+		Long: `List the paths a container added (A), changed (C) and deleted (D) in its
+writable layer, as docker diff does, with each entry's disk and apparent bytes
+and the bytes of the lower version it hides (HIDDEN: the old copy of a
+changed file, the tree under a deleted path). It reads the writable layer and
+looks the same paths up in the lower layers; it mounts nothing.
+
+` + layersPrivileges,
+		Example: `  # what did the container change?
+  ctx layers diff web-1
+
+  # the biggest additions
+  ctx layers diff web-1 -o json | jq '.item.changes | sort_by(-.disk) | .[:10]'`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Targets = args
+			if err := f.Printer.Validate(); err != nil {
+				return err
+			}
+			if runF == nil {
+				runF = runLayersDiff
+			}
+			return runF(cmd.Context(), o)
+		},
+	}
+	addWalkFlags(cmd, o)
+	return cmd
+}
+
+func runLayersDiff(ctx context.Context, o *layersOptions) error {
+	src, ctx, done, err := o.source(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := src.Resolve(o.Targets[0])
+	if err != nil {
+		done()
+		return err
+	}
+	rep, err := src.Diff(ctx, t)
+	done()
+	if err != nil && rep == nil {
+		return err
+	}
+	var warnings []string
+	if rep.Incomplete {
+		warnings = append(warnings, "incomplete: "+strings.Join(rep.Errors, "; "))
+	}
+	human := o.f.IO.IsStdoutTTY()
+	sz := func(n int64) string { return sizeCell(n, human) }
+	tb := &printers.Table{Columns: []printers.Column{{Header: "KIND"}, {Header: "PATH"}, {Header: "TYPE"}, {Header: "DISK"},
+		{Header: "APPARENT"}, {Header: "HIDDEN"}, {Header: "HIDDEN-APPARENT", Wide: true}, {Header: "LINKS", Wide: true}}}
+	for _, c := range rep.Changes {
+		links := ""
+		if c.Links > 1 {
+			links = strconv.FormatUint(c.Links, 10)
+		}
+		tb.Rows = append(tb.Rows, []string{c.Kind, c.Path, c.Type, sz(c.Disk), sz(c.Apparent), sz(c.Hidden.Disk),
+			sz(c.Hidden.Apparent), orDash(links)})
+	}
+	return o.f.Emit(printers.Doc{Kind: "LayerDiff", Item: rep, Warnings: mergeWarnings(src.Warnings(), warnings),
+		Text: func(w io.Writer) error {
+			if err := printers.Print(w, *o.f.Printer, printers.Doc{Table: tb}); err != nil {
+				return err
+			}
+			n := map[string]int{}
+			for _, c := range rep.Changes {
+				n[c.Kind]++
+			}
+			fmt.Fprintf(w, "\n%d added (%s), %d changed (%s, replacing %s), %d deleted (%s hidden)\n",
+				n[layers.ChangeAdd], sz(rep.Added.Disk), n[layers.ChangeModify], sz(rep.Changed.Disk), sz(rep.Replaced.Disk),
+				n[layers.ChangeDelete], sz(rep.Deleted.Disk))
+			return nil
+		}})
+}
+
+func newCmdLayersWhich(f *Factory, runF func(context.Context, *layersOptions) error) *cobra.Command {
+	o := newLayersOptions(f)
+	cmd := &cobra.Command{
+		Use:   "which <target> <path>",
+		Short: "The layer that provides a path, and the copies it hides",
+		Long: `Find the layer whose entry a container (or image) sees at PATH, top-down as
+overlayfs does (whiteouts and opaque dirs honoured), and list every other
+layer's copy of the path with its size and what hides it. Symlinks are shown,
+never followed: ask for the target path instead.
+
+` + layersPrivileges,
+		Example: `  # which layer serves /etc/passwd, and which copies does it hide?
+  ctx layers which web-1 /etc/passwd`,
+		Args: exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Targets, o.Path = args[:1], args[1]
+			if err := f.Printer.Validate(); err != nil {
+				return err
+			}
+			if runF == nil {
+				runF = runLayersWhich
+			}
+			return runF(cmd.Context(), o)
+		},
+	}
+	addWalkFlags(cmd, o)
+	return cmd
+}
+
+func runLayersWhich(ctx context.Context, o *layersOptions) error {
+	src, ctx, done, err := o.source(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := src.Resolve(o.Targets[0])
+	if err != nil {
+		done()
+		return err
+	}
+	rep, err := src.Which(ctx, t, o.Path)
+	done()
+	if err != nil && rep == nil {
+		return err
+	}
+	human := o.f.IO.IsStdoutTTY()
+	sz := func(n int64) string { return sizeCell(n, human) }
+	tb := &printers.Table{Columns: []printers.Column{{Header: "LAYER"}, {Header: "ROLE"}, {Header: "ID"}, {Header: "STATE"},
+		{Header: "TYPE"}, {Header: "DISK"}, {Header: "APPARENT"}, {Header: "HIDDEN BY"}, {Header: "DIR", Wide: true}}}
+	for _, c := range rep.Copies {
+		disk, app := c.Disk, c.Apparent
+		if c.Tree != nil {
+			disk, app = c.Tree.Disk, c.Tree.Apparent
+		}
+		by := "-"
+		if c.HiddenBy >= 0 {
+			by = strconv.Itoa(c.HiddenBy)
+		}
+		typ := c.Type
+		if c.Target != "" {
+			typ += " -> " + c.Target
+		}
+		tb.Rows = append(tb.Rows, []string{strconv.Itoa(c.Layer), c.Role, short(c.ID), c.State, typ, sz(disk), sz(app), by, c.Dir})
+	}
+	return o.f.Emit(printers.Doc{Kind: "LayerWhich", Item: rep, Warnings: src.Warnings(),
+		Text: func(w io.Writer) error {
+			if rep.Provider >= 0 {
+				c := rep.Copies[0]
+				for _, x := range rep.Copies {
+					if x.Layer == rep.Provider {
+						c = x
+					}
+				}
+				fmt.Fprintf(w, "%s: layer %d (%s %s)", printers.Escape(rep.Path), c.Layer, c.Role, short(c.ID))
+			} else {
+				fmt.Fprintf(w, "%s: not visible: %s", printers.Escape(rep.Path), printers.Escape(rep.Reason))
+			}
+			fmt.Fprintf(w, "; %s hidden in other layers\n\n", sz(rep.Hidden.Disk))
+			return printers.Print(w, *o.f.Printer, printers.Doc{Table: tb})
+		}})
+}
+
+func newCmdLayersOrphans(f *Factory, runF func(context.Context, *layersOptions) error) *cobra.Command {
+	o := newLayersOptions(f)
+	cmd := &cobra.Command{
+		Use:   "orphans",
+		Short: "Layer dirs no image, container, build cache or mount references",
+		Long: `List the layer dirs of Docker's overlay2 and containers/storage that nothing
+references (no layerdb cache-id, mount-id or init-id, no layers.json entry, no
+overlay mount in the host's mount table), with their sizes. Dirs named in
+BuildKit's snapshots.db are build cache, listed apart: docker builder prune
+frees them. Dirs younger than an hour are marked recent: a pull or build in
+progress creates its dir before its metadata. Dangling l/ short links are
+listed too. containerd snapshots are not checked (their references are in
+metadata.db, a bbolt file ctx does not parse).
+
+` + layersPrivileges,
+		Example: `  # what could be reclaimed?
+  ctx layers orphans`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.Printer.Validate(); err != nil {
+				return err
+			}
+			if runF == nil {
+				runF = runLayersOrphans
+			}
+			return runF(cmd.Context(), o)
+		},
+	}
+	addWalkFlags(cmd, o)
+	return cmd
+}
+
+func runLayersOrphans(ctx context.Context, o *layersOptions) error {
+	src, ctx, done, err := o.source(ctx)
+	if err != nil {
+		return err
+	}
+	rep, err := src.Orphans(ctx, o.now())
+	done()
+	if err != nil && rep == nil {
+		return err
+	}
+	human := o.f.IO.IsStdoutTTY()
+	sz := func(n int64) string { return sizeCell(n, human) }
+	tb := &printers.Table{Columns: []printers.Column{{Header: "STORE"}, {Header: "ID"}, {Header: "KIND"}, {Header: "DISK"},
+		{Header: "APPARENT"}, {Header: "MODIFIED"}, {Header: "NOTE"}, {Header: "DIR", Wide: true}}}
+	add := func(kind string, list []*layers.Orphan) {
+		sort.SliceStable(list, func(i, j int) bool { return usageDisk(list[i]) > usageDisk(list[j]) })
+		for _, x := range list {
+			note := "-"
+			if x.Recent {
+				note = "recent: maybe a pull or build in progress"
+			}
+			var u layers.Usage
+			if x.Usage != nil {
+				u = *x.Usage
+			}
+			tb.Rows = append(tb.Rows, []string{x.Store, short(x.ID), kind, sz(u.Disk), sz(u.Apparent),
+				x.Modified.Format(time.RFC3339), note, x.Dir})
+		}
+	}
+	add("orphan", rep.Orphans)
+	add("build cache", rep.BuildCache)
+	return o.f.Emit(printers.Doc{Kind: "LayerOrphans", Item: rep, Warnings: mergeWarnings(rep.Warnings, src.Warnings()),
+		Text: func(w io.Writer) error {
+			if err := printers.Print(w, *o.f.Printer, printers.Doc{Table: tb}); err != nil {
+				return err
+			}
+			for _, l := range rep.DanglingLinks {
+				fmt.Fprintf(w, "dangling link: %s\n", printers.Escape(l))
+			}
+			fmt.Fprintf(w, "\n%d orphans, %s on disk; %d build cache dirs; checked %s\n", len(rep.Orphans), sz(rep.Total.Disk),
+				len(rep.BuildCache), printers.Escape(orDash(strings.Join(rep.Checked, ", "))))
+			return nil
+		}})
+}
+
+func usageDisk(o *layers.Orphan) int64 {
+	if o.Usage == nil {
+		return 0
+	}
+	return o.Usage.Disk
 }

@@ -1,0 +1,491 @@
+// Command layers times `ctx layers du` against `du -s` on the same layer
+// dirs (warm, and cold with caches dropped before each run), and `ctx
+// layers du --all` against `docker system df -v`, on a scenario it builds
+// and removes itself: an image of three layers of 5,000 small files each,
+// one container that writes 185,000 more into its writable layer and four
+// small ones of 1,000 each (200,000+ files across layers, as in
+// ../shared/notes/layers.md §7.1, where 200k files sat in one container's
+// writable layer among five containers). Then it runs a container with
+// 1,000,000 files in its writable layer and records ctx's peak RSS on it.
+//
+// It needs root (the storage dirs are root's, and cold runs write
+// /proc/sys/vm/drop_caches) and a Docker daemon with the overlay2 driver.
+// Run it with `make bench` (BENCH=layers for this one only), or:
+//
+//	go build -o bin/ctx ./cmd/ctx && sudo go run ./bench/layers -ctx bin/ctx
+//
+// Every container and image it makes carries the label ctx-bench=layers
+// and is removed on exit, error or Ctrl-C. It reports; it exits 0 whether
+// or not ctx meets its targets, and 1 only when the scenario or a tool run
+// fails.
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Targets from the issue.
+const (
+	targetWarm = 0.6  // ctx layers du ≤ 0.6 × du -s, warm
+	targetCold = 0.85 // ≤ 0.85 × du -s, cold
+	targetAll  = 0.3  // ctx layers du --all ≤ 0.3 × docker system df -v
+	targetRSS  = 100e6
+	label      = "ctx-bench=layers"
+	busybox    = "/bin/busybox"
+)
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	ctxPath := flag.String("ctx", "bin/ctx", "ctx binary to time")
+	runs := flag.Int("runs", 7, "warm timed runs per tool, after one warm-up")
+	coldRuns := flag.Int("cold-runs", 3, "cold runs per tool (caches dropped before each)")
+	upperFiles := flag.Int("upper", 185_000, "small files the big container writes into its writable layer")
+	layerFiles := flag.Int("layer", 5_000, "small files in each of the image's three RUN layers")
+	million := flag.Int("million", 1_000_000, "files for the peak RSS run (0 skips it)")
+	flag.Parse()
+
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "layers bench: needs root (reads /var/lib/docker, drops caches); run `sudo make bench`")
+		return 1
+	}
+	ctxBin, err := filepath.Abs(*ctxPath)
+	if err == nil {
+		_, err = os.Stat(ctxBin)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "layers bench: ctx binary: %v\n", err)
+		return 1
+	}
+	for _, tool := range []string{"docker", "du"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			fmt.Fprintf(os.Stderr, "layers bench: %v\n", err)
+			return 1
+		}
+	}
+	printMachine(ctxBin)
+
+	sc := &scenario{tag: fmt.Sprintf("ctx-bench/layers:%d", os.Getpid())}
+	defer sc.teardown()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "\nlayers bench: %v: removing the scenario\n", s)
+		sc.teardown()
+		os.Exit(130)
+	}()
+
+	start := time.Now()
+	if err := sc.build(*layerFiles, *upperFiles); err != nil {
+		fmt.Fprintf(os.Stderr, "layers bench: building the scenario: %v\n", err)
+		return 1
+	}
+	dirs, files, err := verify(ctxBin, sc.big)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "layers bench: ctx output: %v\n", err)
+		return 1
+	}
+	fmt.Printf("scenario: image of 3 × %d files, 1 container with %d more, 4 small ones; %d files in the big container's %d layer dirs (built in %.0fs)\n\n",
+		*layerFiles, *upperFiles, files, len(dirs), time.Since(start).Seconds())
+
+	du := &tool{name: "du -s (its layer dirs)", path: "du", args: append([]string{"-s"}, dirs...)}
+	ctxDu := &tool{name: "ctx layers du CONTAINER", path: ctxBin, args: []string{"layers", "du", sc.big, "-o", "json"}}
+	ctxAll := &tool{name: "ctx layers du --all", path: ctxBin, args: []string{"layers", "du", "--all", "-o", "json"}}
+	df := &tool{name: "docker system df -v", path: "docker", args: []string{"system", "df", "-v"}}
+	floor := &tool{name: "true (launcher floor)", path: "/bin/true"}
+
+	if err := timeWarm([]*tool{ctxDu, du, ctxAll, df, floor}, *runs); err != nil {
+		fmt.Fprintf(os.Stderr, "layers bench: %v\n", err)
+		return 1
+	}
+	coldCtx := &tool{name: ctxDu.name + " (cold)", path: ctxDu.path, args: ctxDu.args}
+	coldDu := &tool{name: du.name + " (cold)", path: du.path, args: du.args}
+	if err := timeCold([]*tool{coldCtx, coldDu}, *coldRuns); err != nil {
+		fmt.Fprintf(os.Stderr, "layers bench: %v\n", err)
+		return 1
+	}
+
+	var mil *tool
+	if *million > 0 {
+		start := time.Now()
+		id, err := sc.runContainer("mil", *million)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "layers bench: the 1M-file container: %v\n", err)
+			return 1
+		}
+		fmt.Printf("1M-file container built in %.0fs\n", time.Since(start).Seconds())
+		mil = &tool{name: fmt.Sprintf("ctx layers du (%d-file upper)", *million), path: ctxBin, args: []string{"layers", "du", id, "-o", "json"}}
+		if err := timeWarm([]*tool{mil}, 3); err != nil {
+			fmt.Fprintf(os.Stderr, "layers bench: %v\n", err)
+			return 1
+		}
+	}
+	report(ctxDu, du, coldCtx, coldDu, ctxAll, df, mil, floor)
+	return 0
+}
+
+// printMachine prints what docs/benchmarks.md records about the machine.
+func printMachine(ctxBin string) {
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	mem := "?"
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
+				if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
+					mem = fmt.Sprintf("%.1f GiB", kb/(1<<20))
+				}
+			}
+		}
+	}
+	ver := func(path string, args ...string) string {
+		out, _ := exec.Command(path, args...).Output()
+		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+	}
+	fmt.Printf("machine: %d CPUs, %s RAM, kernel %s, %s, docker %s, %s\n",
+		runtime.NumCPU(), mem, unix.ByteSliceToString(uts.Release[:]), ver("du", "--version"),
+		ver("docker", "version", "--format", "{{.Server.Version}}"), runtime.Version())
+	fmt.Printf("ctx: %s (%s)\n", ctxBin, ver(ctxBin, "version"))
+}
+
+// scenario is what the benchmark made in docker.
+type scenario struct {
+	mu         sync.Mutex
+	tag        string
+	base       string
+	containers []string
+	big        string
+	gone       bool
+}
+
+func docker(stdin io.Reader, env []string, args ...string) (string, error) {
+	cmd := exec.Command("docker", args...)
+	cmd.Stdin = stdin
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("docker %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// build makes the image (offline: a busybox base imported from the
+// host's busybox-static) and the containers, and waits until the big one
+// has written its files.
+func (s *scenario) build(layerFiles, upperFiles int) error {
+	rootfs, err := busyboxRootfs()
+	if err != nil {
+		return err
+	}
+	s.base = s.tag + "-base"
+	if _, err := docker(bytes.NewReader(rootfs), nil, "import", "-c", "LABEL "+strings.Replace(label, "=", " ", 1), "-", s.base); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "ctx-bench-layers-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	per := layerFiles / 10
+	var df strings.Builder
+	fmt.Fprintf(&df, "FROM %s\nLABEL %s\n", s.base, strings.Replace(label, "=", " ", 1))
+	for l := 0; l < 3; l++ {
+		fmt.Fprintf(&df, "RUN %s\n", loop(fmt.Sprintf("/img%d", l), 10, per))
+	}
+	df.WriteString("CMD [\"sleep\", \"86400\"]\n")
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df.String()), 0o644); err != nil {
+		return err
+	}
+	if _, err := docker(nil, []string{"DOCKER_BUILDKIT=0"}, "build", "-q", "-t", s.tag, dir); err != nil {
+		return err
+	}
+	big, err := s.runContainer("big", upperFiles)
+	if err != nil {
+		return err
+	}
+	s.big = big
+	for i := 0; i < 4; i++ {
+		if _, err := s.runContainer(fmt.Sprintf("small%d", i), 1000); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loop is a busybox sh loop making dirs × per empty files under top: the
+// redirect is a builtin, so no process per file.
+func loop(top string, dirs, per int) string {
+	return fmt.Sprintf("mkdir -p %[1]s && cd %[1]s && i=0; while [ $i -lt %[2]d ]; do mkdir d$i; j=0; while [ $j -lt %[3]d ]; do echo $j > d$i/f$j; j=$((j+1)); done; i=$((i+1)); done",
+		top, dirs, per)
+}
+
+// runContainer starts a container writing n small files into its own
+// layer and waits for it.
+func (s *scenario) runContainer(name string, n int) (string, error) {
+	dirs := max(1, n/1000)
+	script := loop("/w", dirs, n/dirs) + "; echo written; touch /ready; exec sleep 86400"
+	s.mu.Lock()
+	if s.gone {
+		s.mu.Unlock()
+		return "", errors.New("interrupted")
+	}
+	s.mu.Unlock()
+	id, err := docker(nil, nil, "run", "-d", "--label", label, "--network", "none", "--name",
+		fmt.Sprintf("ctx-bench-%d-%s", os.Getpid(), name), s.tag, "sh", "-c", script)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.containers = append(s.containers, id)
+	s.mu.Unlock()
+	deadline := time.Now().Add(30 * time.Minute)
+	for time.Now().Before(deadline) {
+		if _, err := docker(nil, nil, "exec", id, "test", "-f", "/ready"); err == nil {
+			return id, nil
+		}
+		time.Sleep(time.Second)
+	}
+	return "", fmt.Errorf("container %s did not finish writing", name)
+}
+
+// teardown removes every container and image of the scenario; safe to
+// call twice and from the signal handler.
+func (s *scenario) teardown() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gone {
+		return
+	}
+	s.gone = true
+	if len(s.containers) > 0 {
+		docker(nil, nil, append([]string{"rm", "-f"}, s.containers...)...)
+	}
+	docker(nil, nil, "rmi", "-f", s.tag)
+	if s.base != "" {
+		docker(nil, nil, "rmi", "-f", s.base)
+	}
+	fmt.Fprintf(os.Stderr, "layers bench: removed %d containers and the images\n", len(s.containers))
+}
+
+// busyboxRootfs is a tar of a minimal root: /bin/busybox with a symlink
+// per applet, and /tmp.
+func busyboxRootfs() ([]byte, error) {
+	bin, err := os.ReadFile(busybox)
+	if err != nil {
+		return nil, fmt.Errorf("needs %s (Debian busybox-static): %w", busybox, err)
+	}
+	list, err := exec.Command(busybox, "--list").Output()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	add := func(h *tar.Header, body []byte) {
+		h.ModTime, h.Size = time.Unix(0, 0), int64(len(body))
+		tw.WriteHeader(h)
+		tw.Write(body)
+	}
+	for _, d := range []string{"bin/", "tmp/", "dev/", "proc/", "sys/", "etc/"} {
+		add(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755}, nil)
+	}
+	add(&tar.Header{Typeflag: tar.TypeReg, Name: "bin/busybox", Mode: 0o755}, bin)
+	for _, a := range strings.Fields(string(list)) {
+		if a != "busybox" && !strings.Contains(a, "/") {
+			add(&tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + a, Linkname: "busybox", Mode: 0o777}, nil)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// verify runs ctx once on the big container: exit 0, valid JSON, the
+// stack's dirs (timed with du -s) and each layer's disk bytes equal to du's.
+func verify(ctxBin, id string) ([]string, int64, error) {
+	out, err := exec.Command(ctxBin, "layers", "du", id, "-o", "json").Output()
+	if err != nil {
+		return nil, 0, err
+	}
+	var doc struct {
+		Item struct {
+			Containers []struct {
+				Stack struct {
+					Layers []struct {
+						Dir   string `json:"dir"`
+						Usage struct {
+							Disk  int64 `json:"disk"`
+							Files int64 `json:"files"`
+						} `json:"usage"`
+					} `json:"layers"`
+				} `json:"stack"`
+			} `json:"containers"`
+		} `json:"item"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil || len(doc.Item.Containers) != 1 {
+		return nil, 0, fmt.Errorf("invalid JSON (%v)", err)
+	}
+	var dirs []string
+	var files int64
+	for _, l := range doc.Item.Containers[0].Stack.Layers {
+		dirs = append(dirs, l.Dir)
+		files += l.Usage.Files
+		b, err := exec.Command("du", "-s", "--block-size=1", l.Dir).Output()
+		if err != nil {
+			return nil, 0, err
+		}
+		n, _ := strconv.ParseInt(strings.Fields(string(b))[0], 10, 64)
+		if n != l.Usage.Disk {
+			return nil, 0, fmt.Errorf("%s: ctx %d bytes, du -s %d", l.Dir, l.Usage.Disk, n)
+		}
+	}
+	fmt.Printf("ctx check: exit 0, valid JSON, every layer's disk bytes equal du -s --block-size=1\n")
+	return dirs, files, nil
+}
+
+// tool is one timed command and its runs.
+type tool struct {
+	name  string
+	path  string
+	args  []string
+	walls []time.Duration
+	rss   []int64 // KiB
+}
+
+func (t *tool) once() error {
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer devnull.Close()
+	cmd := exec.Command(t.path, t.args...)
+	cmd.Stdout = devnull
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return fmt.Errorf("%s: %v: %s", t.name, err, strings.TrimSpace(stderr.String()))
+	}
+	t.walls = append(t.walls, wall)
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		t.rss = append(t.rss, ru.Maxrss)
+	}
+	return nil
+}
+
+// timeWarm runs each tool once to warm up, then runs times, rotating
+// the order each round.
+func timeWarm(tools []*tool, runs int) error {
+	for _, t := range tools {
+		if err := t.once(); err != nil {
+			return err
+		}
+		t.walls, t.rss = t.walls[:0], t.rss[:0]
+	}
+	for r := 0; r < runs; r++ {
+		for i := range tools {
+			if err := tools[(i+r)%len(tools)].once(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// timeCold drops the page, dentry and inode caches before every run.
+func timeCold(tools []*tool, runs int) error {
+	for r := 0; r < runs; r++ {
+		for i := range tools {
+			unix.Sync()
+			if err := os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0); err != nil {
+				return fmt.Errorf("dropping caches: %w", err)
+			}
+			if err := tools[(i+r)%len(tools)].once(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// stats returns median, min and max wall time and the peak RSS in KiB.
+func (t *tool) stats() (med, lo, hi time.Duration, peak int64) {
+	w := slices.Clone(t.walls)
+	slices.Sort(w)
+	med = w[len(w)/2]
+	if len(w)%2 == 0 {
+		med = (w[len(w)/2-1] + w[len(w)/2]) / 2
+	}
+	return med, w[0], w[len(w)-1], slices.Max(t.rss)
+}
+
+func report(ctxDu, du, coldCtx, coldDu, ctxAll, df, mil, floor *tool) {
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\ntool\truns\tmedian\tmin\tmax\tpeak RSS\t")
+	_, _, _, fl := floor.stats()
+	for _, t := range []*tool{ctxDu, du, coldCtx, coldDu, ctxAll, df, mil, floor} {
+		if t == nil {
+			continue
+		}
+		med, lo, hi, peak := t.stats()
+		rss := fmt.Sprintf("%.1f MB", float64(peak)*1024/1e6)
+		if t != floor && peak <= fl {
+			rss = "≤" + rss
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", t.name, len(t.walls), ms(med), ms(lo), ms(hi), rss)
+	}
+	tw.Flush()
+	ratio := func(a, b *tool) float64 {
+		ma, _, _, _ := a.stats()
+		mb, _, _, _ := b.stats()
+		return float64(ma) / float64(mb)
+	}
+	fmt.Println()
+	w := ratio(ctxDu, du)
+	fmt.Printf("warm: ctx layers du / du -s = %.3f (target ≤ %.2f): %s\n", w, targetWarm, verdict(w <= targetWarm))
+	c := ratio(coldCtx, coldDu)
+	fmt.Printf("cold: ctx layers du / du -s = %.3f (target ≤ %.2f): %s\n", c, targetCold, verdict(c <= targetCold))
+	a := ratio(ctxAll, df)
+	fmt.Printf("--all: ctx layers du --all / docker system df -v = %.3f (target ≤ %.2f): %s\n", a, targetAll, verdict(a <= targetAll))
+	if mil != nil {
+		_, _, _, peak := mil.stats()
+		fmt.Printf("memory: ctx peak RSS on the 1M-file layer %.1f MB (target ≤ 100 MB): %s\n",
+			float64(peak)*1024/1e6, verdict(float64(peak)*1024 <= targetRSS))
+	}
+	fmt.Printf("(peak RSS is ru_maxrss; a child inherits its launcher's peak, here %.1f MB, as a floor)\n", float64(fl)*1024/1e6)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}

@@ -1,0 +1,592 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
+)
+
+// The JSON of ctx layers that these tests read.
+type sizes struct {
+	Disk     int64 `json:"disk"`
+	Apparent int64 `json:"apparent"`
+}
+
+type lusage struct {
+	sizes
+	Whiteouts  int64    `json:"whiteouts"`
+	OpaqueDirs int64    `json:"opaqueDirs"`
+	Incomplete bool     `json:"incomplete"`
+	Errors     []string `json:"errors"`
+}
+
+type lfile struct {
+	Path string `json:"path"`
+	sizes
+	Links uint64 `json:"links"`
+}
+
+type stackLayer struct {
+	ID      string  `json:"id"`
+	Store   string  `json:"store"`
+	Dir     string  `json:"dir"`
+	Role    string  `json:"role"`
+	DiffID  string  `json:"diffId"`
+	ChainID string  `json:"chainId"`
+	Usage   *lusage `json:"usage"`
+	Hides   sizes   `json:"hides"`
+	Hidden  sizes   `json:"hidden"`
+}
+
+type lstack struct {
+	Layers   []stackLayer `json:"layers"`
+	Source   string       `json:"source"`
+	Hidden   sizes        `json:"hidden"`
+	Degraded bool         `json:"degraded"`
+}
+
+type containerUsage struct {
+	Label     string `json:"label"`
+	Container struct {
+		ID string `json:"id"`
+	} `json:"container"`
+	Stack            lstack  `json:"stack"`
+	Writable         sizes   `json:"writable"`
+	Init             sizes   `json:"init"`
+	ImageUnique      sizes   `json:"imageUnique"`
+	ImageShared      sizes   `json:"imageShared"`
+	Hidden           sizes   `json:"hidden"`
+	Whiteouts        int64   `json:"whiteouts"`
+	TopFiles         []lfile `json:"topFiles"`
+	Logs             []lfile `json:"logs"`
+	LogBytes         sizes   `json:"logBytes"`
+	VolumeBytes      sizes   `json:"volumeBytes"`
+	DeletedOpenBytes sizes   `json:"deletedOpenBytes"`
+	DeletedOpen      []struct {
+		Path string `json:"path"`
+		sizes
+		MountPoint string `json:"mountPoint"`
+	} `json:"deletedOpen"`
+	Total sizes `json:"total"`
+}
+
+type duDoc struct {
+	Warnings []string `json:"warnings"`
+	Item     struct {
+		Containers []containerUsage `json:"containers"`
+		Areas      []struct {
+			Root  string `json:"root"`
+			Name  string `json:"name"`
+			Sizes sizes  `json:"sizes"`
+		} `json:"areas"`
+		Roots []struct {
+			Dir   string `json:"dir"`
+			Total sizes  `json:"total"`
+		} `json:"roots"`
+	} `json:"item"`
+}
+
+// layersJSON runs ctx with args and -o json, and decodes stdout into v.
+func layersJSON(t *testing.T, v any, args ...string) string {
+	t.Helper()
+	out, errOut, code := ctxRun(t, nil, append(args, "-o", "json")...)
+	if code != 0 {
+		t.Fatalf("ctx %v: exit %d: %s", args, code, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("ctx %v -o json: %v\n%s", args, err, out)
+	}
+	return errOut
+}
+
+// duDisk is `du -s --block-size=1 dir`.
+func duDisk(t *testing.T, dir string) int64 {
+	t.Helper()
+	out, err := exec.Command("du", "-s", "--block-size=1", dir).Output()
+	if err != nil {
+		t.Fatalf("du %s: %v", dir, err)
+	}
+	n, _ := strconv.ParseInt(strings.Fields(string(out))[0], 10, 64)
+	return n
+}
+
+// pathSizes sums disk and apparent bytes of paths (whole trees) with
+// lstat, each inode once, directories on disk only.
+func pathSizes(t *testing.T, paths ...string) sizes {
+	t.Helper()
+	var s sizes
+	seen := map[uint64]bool{}
+	for _, p := range paths {
+		err := filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			var st unix.Stat_t
+			if err := unix.Lstat(q, &st); err != nil {
+				return err
+			}
+			if !seen[st.Ino] {
+				seen[st.Ino] = true
+				s.Disk += st.Blocks * 512
+				if !d.IsDir() {
+					s.Apparent += st.Size
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("sizing %s: %v", p, err)
+		}
+	}
+	return s
+}
+
+// layersImage builds, offline and FROM the busybox test image, an image
+// whose RUN steps add, overwrite, delete and rename files, make a
+// hard-link pair and a 50 MB sparse file holding 1 MB, and create 20k
+// small files. t.Cleanup removes it.
+func layersImage(t *testing.T) string {
+	t.Helper()
+	base := hostfstest.TestImage(t)
+	tag := fmt.Sprintf("ctx-test/layers:%d", os.Getpid())
+	dir := t.TempDir()
+	df := "FROM " + base + "\n" +
+		// Layer 1: the files later layers overwrite, delete and rename.
+		"RUN mkdir -p /data/sub /data/olddir && dd if=/dev/urandom of=/data/over bs=1k count=300 2>/dev/null && " +
+		"dd if=/dev/urandom of=/data/del bs=1k count=200 2>/dev/null && echo keep > /data/keep && " +
+		"dd if=/dev/urandom of=/data/ren bs=1k count=20 2>/dev/null && dd if=/dev/urandom of=/data/olddir/f bs=1k count=64 2>/dev/null && " +
+		"echo deep > /data/sub/file\n" +
+		// Layer 2: overwrite, delete, rename, delete a dir, a hard-link pair,
+		// a sparse file (densified when docker commits the layer).
+		"RUN dd if=/dev/urandom of=/data/over bs=1k count=100 2>/dev/null && rm /data/del && mv /data/ren /data/ren2 && " +
+		"rm -rf /data/olddir && echo added > /data/added && dd if=/dev/urandom of=/data/hl1 bs=1k count=40 2>/dev/null && " +
+		"ln /data/hl1 /data/hl2 && dd if=/dev/urandom of=/data/sparse bs=1M count=1 2>/dev/null && truncate -s 50M /data/sparse\n" +
+		// Layer 3: 20k small files in one busybox loop.
+		"RUN mkdir /many && cd /many && i=0; while [ $i -lt 20 ]; do mkdir d$i; j=0; " +
+		"while [ $j -lt 1000 ]; do echo $j > d$i/f$j; j=$((j+1)); done; i=$((i+1)); done\n" +
+		"CMD [\"sleep\", \"3600\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "docker", "build", "-q", "-t", tag, dir)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	t.Cleanup(func() { dockerTry("rmi", "-f", tag) })
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	return tag
+}
+
+// runReady starts a container running script, which must touch /ready
+// when it has written what the test reads, and waits for that.
+func runReady(t *testing.T, name, image, script string) string {
+	t.Helper()
+	id := hostfstest.DockerRun(t, "--name", name, "--network", "none", image, "sh", "-c", script+"; touch /ready; exec sleep 3600")
+	for i := 0; i < 300; i++ {
+		if _, err := dockerTry("exec", id, "test", "-f", "/ready"); err == nil {
+			return id
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("container %s did not get ready", name)
+	return ""
+}
+
+func TestLayersDockerE2E(t *testing.T) {
+	hostfstest.RequirePrivileged(t)
+	hostfstest.RequireDocker(t)
+	hostfstest.RequireTool(t, "e2e", "du")
+	image := layersImage(t)
+	pfx := fmt.Sprintf("ctxlayers-%d-", os.Getpid())
+	// a writes to its own layer (appends to a lower file, deletes one,
+	// adds files and a hard link, replaces a lower dir with an opaque one,
+	// changes a mode) and to its log.
+	a := runReady(t, pfx+"a", image, "echo log-line-1; echo log-line-2 >&2; echo appended >> /data/keep; rm /data/over; "+
+		"dd if=/dev/urandom of=/data/new bs=1k count=256 2>/dev/null; ln /data/new /data/newlink; mkdir -p /w/x && echo y > /w/x/y; "+
+		// an opaque dir (a lower dir removed and made again) and a chmod
+		"rm -rf /data/sub && mkdir /data/sub && echo n > /data/sub/n; chmod 600 /data/added")
+	// b writes a 50 MB sparse file holding 1 MB, and holds a deleted 7 MB
+	// file open.
+	b := runReady(t, pfx+"b", image, "dd if=/dev/urandom of=/big bs=1M count=1 2>/dev/null && truncate -s 50M /big; "+
+		"dd if=/dev/urandom of=/held bs=1M count=7 2>/dev/null; exec 3</held; rm /held; echo held")
+
+	var doc duDoc
+	layersJSON(t, &doc, "layers", "du", a, b, "--top", "5")
+	if len(doc.Item.Containers) != 2 {
+		t.Fatalf("containers: %+v", doc.Item.Containers)
+	}
+	ca, cb := doc.Item.Containers[0], doc.Item.Containers[1]
+	if ca.Container.ID != a || cb.Container.ID != b {
+		t.Fatalf("containers %s, %s; want %s, %s", ca.Container.ID, cb.Container.ID, a, b)
+	}
+
+	t.Run("per-layer disk equals du", func(t *testing.T) {
+		for _, c := range []containerUsage{ca, cb} {
+			if n := len(c.Stack.Layers); n != 6 {
+				t.Fatalf("%s: %d layers; want upper, init and 4 image layers", c.Label, n)
+			}
+			for _, l := range c.Stack.Layers {
+				if l.Usage == nil || l.Usage.Incomplete {
+					t.Errorf("%s %s: usage %+v", c.Label, l.Role, l.Usage)
+					continue
+				}
+				if want := duDisk(t, l.Dir); l.Usage.Disk != want {
+					t.Errorf("%s %s %s: disk %d; du -s says %d", c.Label, l.Role, l.ID[:12], l.Usage.Disk, want)
+				}
+			}
+		}
+	})
+
+	t.Run("writable apparent and docker SizeRw", func(t *testing.T) {
+		for _, c := range []containerUsage{ca, cb} {
+			out, err := dockerTry("inspect", "-s", "-f", "{{.SizeRw}}", c.Container.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sizeRw, _ := strconv.ParseInt(out, 10, 64)
+			upper := c.Stack.Layers[0]
+			if upper.Usage.Apparent != sizeRw {
+				t.Errorf("%s: writable apparent %d; docker SizeRw %d", c.Label, upper.Usage.Apparent, sizeRw)
+			}
+		}
+		// docker counts the sparse file's 50 MB; on disk the layer holds
+		// about 1 MB, and ctx says why: the file is sparse.
+		if cb.Writable.Apparent < 50<<20 || cb.Writable.Disk > 3<<20 {
+			t.Errorf("b: writable %+v; want 50 MB apparent, about 1 MB on disk", cb.Writable)
+		}
+		if len(cb.TopFiles) == 0 || cb.TopFiles[0].Path != "/big" || cb.TopFiles[0].Apparent != 50<<20 || cb.TopFiles[0].Disk > 2<<20 {
+			t.Errorf("b: top files %+v; want /big first, 50 MB apparent, about 1 MB on disk", cb.TopFiles)
+		}
+	})
+
+	t.Run("hidden bytes", func(t *testing.T) {
+		// a's stack: upper, init, many, L2, L1, base.
+		l2, l1 := ca.Stack.Layers[3].Dir, ca.Stack.Layers[4].Dir
+		wantL1 := pathSizes(t, filepath.Join(l1, "data/over"), filepath.Join(l1, "data/del"), filepath.Join(l1, "data/ren"),
+			filepath.Join(l1, "data/olddir"), filepath.Join(l1, "data/keep"), filepath.Join(l1, "data/sub"))
+		wantL2 := pathSizes(t, filepath.Join(l2, "data/over"), filepath.Join(l2, "data/added"))
+		if got := ca.Stack.Layers[4].Hidden; got != wantL1 {
+			t.Errorf("L1 hidden %+v; want %+v (over, del, ren, olddir by L2; keep and the sub tree by a)", got, wantL1)
+		}
+		if got := ca.Stack.Layers[3].Hidden; got != wantL2 {
+			t.Errorf("L2 hidden %+v; want %+v (over deleted and added copied up by a)", got, wantL2)
+		}
+		var sum sizes
+		sum.Disk, sum.Apparent = wantL1.Disk+wantL2.Disk, wantL1.Apparent+wantL2.Apparent
+		if ca.Hidden != sum {
+			t.Errorf("a hidden %+v; want %+v", ca.Hidden, sum)
+		}
+		if ca.Whiteouts != 1 || ca.Stack.Layers[3].Usage.Whiteouts != 3 || ca.Stack.Layers[0].Usage.OpaqueDirs != 1 {
+			t.Errorf("whiteouts: a %d, L2 %d, a's opaque dirs %d; want 1, 3 and 1", ca.Whiteouts,
+				ca.Stack.Layers[3].Usage.Whiteouts, ca.Stack.Layers[0].Usage.OpaqueDirs)
+		}
+	})
+
+	t.Run("logs, deleted-open, totals", func(t *testing.T) {
+		if len(ca.Logs) == 0 || ca.LogBytes.Apparent == 0 {
+			t.Errorf("a: logs %+v", ca.Logs)
+		}
+		for _, l := range ca.Logs {
+			var st unix.Stat_t
+			if err := unix.Lstat(l.Path, &st); err != nil || st.Size != l.Apparent {
+				t.Errorf("log %s: ctx %d bytes, stat %d (%v)", l.Path, l.Apparent, st.Size, err)
+			}
+		}
+		if len(cb.DeletedOpen) != 1 || cb.DeletedOpen[0].Path != "/held" || cb.DeletedOpen[0].Apparent != 7<<20 || cb.DeletedOpen[0].MountPoint != "/" {
+			t.Errorf("b: deleted-open %+v; want /held, 7 MB, on the rootfs", cb.DeletedOpen)
+		}
+		for _, c := range []containerUsage{ca, cb} {
+			var sum int64
+			for _, x := range []sizes{c.Writable, c.Init, c.ImageUnique, c.ImageShared, c.LogBytes, c.VolumeBytes, c.DeletedOpenBytes} {
+				sum += x.Disk
+			}
+			if c.Total.Disk != sum {
+				t.Errorf("%s: total %d; parts add up to %d", c.Label, c.Total.Disk, sum)
+			}
+		}
+	})
+
+	t.Run("diff equals docker diff", func(t *testing.T) {
+		out, err := dockerTry("diff", a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.Split(strings.TrimSpace(out), "\n")
+		var d struct {
+			Item struct {
+				Changes []struct {
+					Kind string `json:"kind"`
+					Path string `json:"path"`
+					sizes
+				} `json:"changes"`
+			} `json:"item"`
+		}
+		layersJSON(t, &d, "layers", "diff", a)
+		var got []string
+		for _, c := range d.Item.Changes {
+			got = append(got, c.Kind+" "+c.Path)
+		}
+		sort.Strings(want)
+		sort.Strings(got)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("ctx layers diff:\n%s\ndocker diff:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+
+	t.Run("which for an overwritten file", func(t *testing.T) {
+		var w struct {
+			Item struct {
+				Provider int `json:"provider"`
+				Copies   []struct {
+					Layer    int    `json:"layer"`
+					State    string `json:"state"`
+					HiddenBy int    `json:"hiddenBy"`
+					sizes
+				} `json:"copies"`
+				Hidden sizes `json:"hidden"`
+			} `json:"item"`
+		}
+		// /data/over: written in L1, overwritten in L2 (image layers 1 and
+		// 2 below the top of the image stack).
+		layersJSON(t, &w, "layers", "which", image, "/data/over")
+		img := w.Item
+		if img.Provider != 1 || len(img.Copies) != 2 || img.Copies[1].Layer != 2 || img.Copies[1].State != "hidden" ||
+			img.Copies[1].HiddenBy != 1 || img.Copies[0].Apparent != 100<<10 || img.Copies[1].Apparent != 300<<10 {
+			t.Errorf("which %s /data/over = %+v", image, img)
+		}
+		// /data/keep: appended to by a, so a's upper provides it.
+		layersJSON(t, &w, "layers", "which", a, "/data/keep")
+		if w.Item.Provider != 0 || len(w.Item.Copies) != 2 || w.Item.Copies[1].Layer != 4 || w.Item.Copies[1].HiddenBy != 0 {
+			t.Errorf("which a /data/keep = %+v", w.Item)
+		}
+	})
+
+	t.Run("ls names the image layers", func(t *testing.T) {
+		var ls struct {
+			Item struct {
+				Stack lstack `json:"stack"`
+			} `json:"item"`
+		}
+		layersJSON(t, &ls, "layers", "ls", a)
+		out, err := dockerTry("image", "inspect", "-f", "{{range .RootFS.Layers}}{{.}} {{end}}", image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		diffs := strings.Fields(out)
+		layers := ls.Item.Stack.Layers
+		if len(layers) != 2+len(diffs) || layers[0].Role != "upper" || layers[1].Role != "init" {
+			t.Fatalf("stack %+v", layers)
+		}
+		for i, d := range diffs {
+			if l := layers[len(layers)-1-i]; l.DiffID != d || l.Role != "image" || l.ChainID == "" {
+				t.Errorf("layer %d from the bottom: %+v; want diff ID %s", i, l, d)
+			}
+		}
+	})
+
+	t.Run("du --all adds up to du -sx", func(t *testing.T) {
+		before := duSX(t, "/var/lib/docker")
+		var all duDoc
+		layersJSON(t, &all, "layers", "du", "--all")
+		after := duSX(t, "/var/lib/docker")
+		var got int64 = -1
+		for _, r := range all.Item.Roots {
+			if r.Dir == "/var/lib/docker" {
+				got = r.Total.Disk
+			}
+		}
+		// Other tests may change the dir meanwhile: ctx's total must lie
+		// within what du saw before and after.
+		lo, hi := min(before, after), max(before, after)
+		if slack := hi / 200; got < lo-slack || got > hi+slack {
+			t.Errorf("ctx total %d; du -sx said %d before and %d after", got, before, after)
+		}
+		var logs bool
+		for _, ar := range all.Item.Areas {
+			logs = logs || ar.Name == "container logs" && ar.Sizes.Apparent > 0
+		}
+		if !logs {
+			t.Errorf("no container logs area: %+v", all.Item.Areas)
+		}
+	})
+
+	t.Run("table escapes and exits 0", func(t *testing.T) {
+		out, errOut, code := ctxRun(t, nil, "layers", "du", a)
+		if code != 0 || !strings.Contains(out, pfx+"a") || strings.Contains(errOut, "DEGRADED") {
+			t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+		}
+	})
+}
+
+func duSX(t *testing.T, dir string) int64 {
+	t.Helper()
+	out, err := exec.Command("du", "-sx", "--block-size=1", dir).Output()
+	if err != nil {
+		t.Fatalf("du -sx %s: %v", dir, err)
+	}
+	n, _ := strconv.ParseInt(strings.Fields(string(out))[0], 10, 64)
+	return n
+}
+
+// TestLayersContainerdE2E imports the test image into dockerd's containerd
+// with ctr, runs a container with ctr run, and finds its stack and sizes
+// from the task's root mount.
+func TestLayersContainerdE2E(t *testing.T) {
+	hostfstest.RequirePrivileged(t)
+	hostfstest.RequireDocker(t)
+	hostfstest.RequireTool(t, "e2e", "ctr")
+	const sock = "/run/docker/containerd/containerd.sock"
+	if _, err := os.Stat(sock); err != nil {
+		hostfstest.Gate(t, "e2e: no containerd socket at "+sock+": "+err.Error())
+	}
+	image := hostfstest.TestImage(t)
+	ns := fmt.Sprintf("ctx-test-%d", os.Getpid())
+	id := fmt.Sprintf("ctxlayers-%d", os.Getpid())
+	ctr := func(args ...string) (string, error) {
+		cmd := exec.Command("ctr", append([]string{"--address", sock, "-n", ns}, args...)...)
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	t.Cleanup(func() {
+		ctr("task", "kill", "-s", "KILL", id)
+		for i := 0; i < 50; i++ {
+			if _, err := ctr("task", "rm", "-f", id); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		ctr("container", "rm", id)
+		out, _ := ctr("images", "ls", "-q")
+		for _, ref := range strings.Fields(out) {
+			ctr("images", "rm", ref)
+		}
+		ctr("content", "prune", "references")
+		exec.Command("ctr", "--address", sock, "namespaces", "rm", ns).Run()
+	})
+	save := exec.Command("docker", "save", image)
+	imp := exec.Command("ctr", "--address", sock, "-n", ns, "images", "import", "--all-platforms", "-")
+	pipe, err := save.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp.Stdin = pipe
+	var impOut bytes.Buffer
+	imp.Stdout, imp.Stderr = &impOut, &impOut
+	if err := save.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := imp.Run(); err != nil {
+		t.Fatalf("ctr images import: %v\n%s", err, impOut.String())
+	}
+	save.Wait()
+	refs, _ := ctr("images", "ls", "-q")
+	ref := strings.Fields(refs)
+	if len(ref) == 0 {
+		t.Fatalf("no image after import: %s", impOut.String())
+	}
+	if out, err := ctr("run", "-d", ref[0], id, "sh", "-c",
+		"dd if=/dev/urandom of=/written bs=1k count=512 2>/dev/null; touch /ready; exec sleep 3600"); err != nil {
+		t.Fatalf("ctr run: %v\n%s", err, out)
+	}
+	ready := false
+	for i := 0; i < 100 && !ready; i++ {
+		_, err := ctr("task", "exec", "--exec-id", fmt.Sprintf("probe%d", i), id, "test", "-f", "/ready")
+		ready = err == nil
+		if !ready {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !ready {
+		t.Fatal("ctr container did not get ready")
+	}
+	var ls struct {
+		Item struct {
+			Target struct {
+				Container struct {
+					Runtime string `json:"runtime"`
+					ID      string `json:"id"`
+				} `json:"container"`
+			} `json:"target"`
+			Stack lstack `json:"stack"`
+		} `json:"item"`
+	}
+	layersJSON(t, &ls, "layers", "ls", id)
+	st := ls.Item.Stack
+	if ls.Item.Target.Container.ID != id || ls.Item.Target.Container.Runtime != "containerd" || !strings.HasPrefix(st.Source, "mountinfo of PID") {
+		t.Errorf("target %+v, source %q", ls.Item.Target, st.Source)
+	}
+	if len(st.Layers) < 2 || st.Layers[0].Role != "upper" {
+		t.Fatalf("stack %+v", st.Layers)
+	}
+	for _, l := range st.Layers {
+		if l.Store != "containerd" || !strings.HasSuffix(l.Dir, "/snapshots/"+l.ID+"/fs") {
+			t.Errorf("layer %+v: want a containerd snapshot", l)
+		}
+		if l.Usage == nil || l.Usage.Disk != duDisk(t, l.Dir) {
+			t.Errorf("layer %s: usage %+v; du -s says %d", l.ID, l.Usage, duDisk(t, l.Dir))
+		}
+	}
+	if up := st.Layers[0].Usage; up.Apparent < 512<<10 {
+		t.Errorf("upper %+v; want the 512 KiB the container wrote", up)
+	}
+	var du duDoc
+	layersJSON(t, &du, "layers", "du", id)
+	if len(du.Item.Containers) != 1 || du.Item.Containers[0].Writable.Apparent < 512<<10 {
+		t.Errorf("du: %+v", du.Item.Containers)
+	}
+}
+
+// TestLayersUnprivileged runs ctx layers as nobody: a clear error naming
+// what is missing, exit 4.
+func TestLayersUnprivileged(t *testing.T) {
+	hostfstest.RequirePrivileged(t)
+	if _, err := os.Stat("/var/lib/docker/overlay2"); err != nil {
+		hostfstest.Gate(t, "e2e: no docker storage at /var/lib/docker/overlay2")
+	}
+	nobody := &syscall.Credential{Uid: 65534, Gid: 65534}
+	for _, args := range [][]string{{"layers", "du", "--all"}, {"layers", "orphans"}} {
+		_, errOut, code := ctxRun(t, nobody, args...)
+		if code != 4 || !strings.Contains(errOut, "/var/lib/docker") || !strings.Contains(errOut, "needs root (CAP_DAC_READ_SEARCH)") ||
+			strings.Contains(errOut, "panic") {
+			t.Errorf("ctx %v as nobody: exit %d, stderr %q; want 4 and the missing privilege", args, code, errOut)
+		}
+	}
+}
+
+// TestLayersNoSysAdmin runs ctx as root without CAP_SYS_ADMIN: trusted.*
+// xattrs then read back empty with no error, and ctx must say so loudly.
+func TestLayersNoSysAdmin(t *testing.T) {
+	hostfstest.RequirePrivileged(t)
+	hostfstest.RequireDocker(t)
+	hostfstest.RequireTool(t, "e2e", "setpriv")
+	id := hostfstest.DockerRun(t, "--network", "none", hostfstest.TestImage(t))
+	bin := hostfstest.Binary(t)
+	cmd := exec.Command("setpriv", "--bounding-set", "-sys_admin", "--inh-caps", "-sys_admin", "--", bin, "layers", "ls", id)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	if err != nil {
+		t.Fatalf("ctx without CAP_SYS_ADMIN: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "warning: DEGRADED") || !strings.Contains(errOut.String(), "CAP_SYS_ADMIN") ||
+		!strings.Contains(out.String(), "degraded") {
+		t.Errorf("stdout %q\nstderr %q; want a loud warning naming CAP_SYS_ADMIN", out.String(), errOut.String())
+	}
+}

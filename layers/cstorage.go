@@ -1,0 +1,140 @@
+package layers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"regexp"
+
+	"github.com/ctx-tools/ctx/inspect"
+	"github.com/ctx-tools/ctx/inspect/hostfs"
+)
+
+// containers/storage (Podman, CRI-O, Buildah), rootful graphroot; see
+// ../shared/notes/layers.md §4.3:
+//
+//	overlay/<id>/{diff,link,lower,work,merged}, overlay/l/
+//	overlay-layers/layers.json, volatile-layers.json
+//	overlay-images/images.json
+//	overlay-containers/containers.json, volatile-containers.json
+const cstorageRoot = "/var/lib/containers/storage"
+
+var cstorageID = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+type csLayer struct {
+	ID         string   `json:"id"`
+	Parent     string   `json:"parent"`
+	Names      []string `json:"names"`
+	DiffDigest string   `json:"diff-digest"`
+	DiffSize   *int64   `json:"diff-size"`
+}
+
+type csImage struct {
+	ID    string   `json:"id"`
+	Names []string `json:"names"`
+	Layer string   `json:"layer"`
+}
+
+type csContainer struct {
+	ID    string   `json:"id"`
+	Names []string `json:"names"`
+	Image string   `json:"image"`
+	Layer string   `json:"layer"`
+}
+
+// cStorage is what containers/storage's JSON files say about layers.
+type cStorage struct {
+	graphRoot  string
+	layers     map[string]*csLayer
+	images     []*csImage
+	containers map[string]*csContainer
+	warnings   []string
+}
+
+// parseCSLayers parses layers.json or volatile-layers.json.
+func parseCSLayers(data []byte) ([]*csLayer, error) {
+	var list []*csLayer
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, l := range list {
+		if l != nil && cstorageID.MatchString(l.ID) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func loadCStorage(root hostfs.Root) (*cStorage, error) {
+	s := &cStorage{graphRoot: cstorageRoot, layers: map[string]*csLayer{}, containers: map[string]*csContainer{}}
+	if _, err := inspect.ReadStateDir(root, path.Join(s.graphRoot, "overlay")); err != nil {
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, nil
+		case hostfs.IsPermission(err):
+			return nil, &PrivilegeError{Path: path.Join(s.graphRoot, "overlay"), Missing: "root (CAP_DAC_READ_SEARCH)", Err: err}
+		}
+		return nil, fmt.Errorf("layers: containers/storage %q: %w", s.graphRoot, err)
+	}
+	read := func(p string) []byte {
+		b, err := inspect.ReadStateFile(root, p)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: reading %q: %v", p, err))
+		}
+		return b
+	}
+	for _, f := range []string{"layers.json", "volatile-layers.json"} {
+		p := path.Join(s.graphRoot, "overlay-layers", f)
+		if b := read(p); b != nil {
+			list, err := parseCSLayers(b)
+			if err != nil {
+				s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: %q: %v", p, err))
+			}
+			for _, l := range list {
+				s.layers[l.ID] = l
+			}
+		}
+	}
+	if b := read(path.Join(s.graphRoot, "overlay-images", "images.json")); b != nil {
+		if err := json.Unmarshal(b, &s.images); err != nil {
+			s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: images.json: %v", err))
+		}
+	}
+	for _, f := range []string{"containers.json", "volatile-containers.json"} {
+		if b := read(path.Join(s.graphRoot, "overlay-containers", f)); b != nil {
+			var list []*csContainer
+			if err := json.Unmarshal(b, &list); err != nil {
+				s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: %s: %v", f, err))
+			}
+			for _, c := range list {
+				if c != nil && c.ID != "" {
+					s.containers[c.ID] = c
+				}
+			}
+		}
+	}
+	return s, nil
+}
+
+// layerDir is the host path of a layer's contents.
+func (s *cStorage) layerDir(id string) string { return path.Join(s.graphRoot, "overlay", id, "diff") }
+
+// chain returns layer id and its parents, top first.
+func (s *cStorage) chain(id string) ([]*csLayer, error) {
+	var out []*csLayer
+	for id != "" {
+		l := s.layers[id]
+		if l == nil {
+			return out, fmt.Errorf("layer %s is missing from layers.json", shortDigest(id))
+		}
+		out = append(out, l)
+		if len(out) > 1000 {
+			return out, errors.New("layers.json parent chain loops")
+		}
+		id = l.Parent
+	}
+	return out, nil
+}

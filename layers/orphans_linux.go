@@ -1,0 +1,158 @@
+//go:build linux
+
+package layers
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ctx-tools/ctx/inspect"
+)
+
+// recentAge is how young an unreferenced layer dir may be and still be a
+// pull or build in progress, which creates the dir before its metadata.
+const recentAge = time.Hour
+
+// Orphans finds the layer dirs nothing references: for docker, no
+// layerdb cache-id, mount-id or init-id, no BuildKit snapshots.db record
+// and no overlay mount in the host's mount table; for containers/storage,
+// none of layers.json and volatile-layers.json. containerd is not checked:
+// its references are in metadata.db, a bbolt file ctx does not parse.
+func (s *Storage) Orphans(ctx context.Context, now time.Time) (*OrphanReport, error) {
+	rep := &OrphanReport{Orphans: []*Orphan{}, BuildCache: []*Orphan{}, DanglingLinks: []string{}, Checked: []string{}}
+	mounted := s.mountedDirs(&rep.Warnings)
+	var found []*Orphan
+	for _, l := range s.layouts() {
+		if l.store == StoreContainerd {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("containerd snapshots in %q not checked for orphans: their references are in metadata.db (bbolt), which ctx does not read", l.driver))
+			continue
+		}
+		if err := s.list(l); err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: listing %q: %v", l.store, l.driver, err))
+			continue
+		}
+		rep.Checked = append(rep.Checked, l.driver)
+		buildkit := s.buildkitRefs(l, &rep.Warnings)
+		for _, ld := range l.dirs {
+			if s.referenced(l, ld, mounted) {
+				continue
+			}
+			o := &Orphan{Store: l.store, ID: ld.id, Dir: ld.parent, Modified: ld.mtime.UTC(), Recent: now.Sub(ld.mtime) < recentAge}
+			if buildkit != nil && (len(buildkit) == 0 || strings.Contains(string(buildkit), ld.id)) {
+				rep.BuildCache = append(rep.BuildCache, o)
+			} else {
+				rep.Orphans = append(rep.Orphans, o)
+			}
+			found = append(found, o)
+			o.Usage = nil
+			s.scan.area(ld.parent, nil)
+		}
+		rep.DanglingLinks = append(rep.DanglingLinks, s.danglingLinks(l)...)
+	}
+	if err := s.scan.walk(ctx); err != nil {
+		return nil, err
+	}
+	for _, o := range found {
+		if n := s.scan.nodes["area\x00"+o.Dir]; n != nil && n.layer.Usage != nil {
+			u := *n.layer.Usage
+			o.Usage = &u
+		}
+	}
+	for _, o := range rep.Orphans {
+		if o.Usage != nil {
+			rep.Total.Add(o.Usage.Sizes)
+		}
+	}
+	return rep, nil
+}
+
+// referenced reports whether a store's metadata or a mount names a dir.
+func (s *Storage) referenced(l *storeLayout, ld layoutDir, mounted map[string]bool) bool {
+	if mounted[ld.dir] || mounted[ld.parent] {
+		return true
+	}
+	switch l.store {
+	case StoreDocker:
+		d := s.docker
+		if d.byCache[ld.id] != nil || d.mountByDir[ld.id] != nil {
+			return true
+		}
+	case StoreCStorage:
+		if s.cs.layers[ld.id] != nil {
+			return true
+		}
+		for _, c := range s.cs.containers {
+			if c.Layer == ld.id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mountedDirs collects every dir an overlay mount of the host names: its
+// upper, lowers and work dir, and their parents.
+func (s *Storage) mountedDirs(warnings *[]string) map[string]bool {
+	out := map[string]bool{}
+	mounts, err := inspect.ReadMounts(s.root, 1)
+	if err != nil {
+		*warnings = append(*warnings, "cannot read the host's mount table (PID 1's mountinfo): mounted layers may show as orphans: "+err.Error())
+		return out
+	}
+	for i := range mounts {
+		m := &mounts[i]
+		if m.FSType != "overlay" {
+			continue
+		}
+		spec, err := s.mountSpec(m)
+		if err != nil {
+			continue
+		}
+		for _, l := range spec.layers {
+			out[l.Dir] = true
+			out[path.Dir(l.Dir)] = true
+		}
+		if w := inspect.OverlayOf(*m).WorkDir; w != "" {
+			out[path.Dir(w)] = true
+		}
+	}
+	return out
+}
+
+// danglingLinks lists l/ short links whose target dir is gone.
+func (s *Storage) danglingLinks(l *storeLayout) []string {
+	if l.store == StoreContainerd {
+		return nil
+	}
+	ldir := path.Join(l.driver, "l")
+	f, err := inspect.OpenInRoot(s.root, ldir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(-1)
+	sort.Strings(names)
+	var out []string
+	buf := make([]byte, 256)
+	for _, n := range names {
+		k, err := unix.Readlinkat(int(f.Fd()), n, buf)
+		if err != nil {
+			continue
+		}
+		id, ok := resolveShortLink(string(buf[:k]))
+		if !ok {
+			continue
+		}
+		var st unix.Stat_t
+		if err := unix.Fstatat(int(f.Fd()), "../"+id+"/diff", &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			out = append(out, path.Join(ldir, n))
+		}
+	}
+	return out
+}

@@ -1,0 +1,549 @@
+//go:build linux
+
+package layers
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ctx-tools/ctx/inspect"
+	"github.com/ctx-tools/ctx/inspect/hostfs"
+)
+
+// containerdRoots are containerd overlayfs snapshotter roots: the system
+// containerd's and k3s's. The one dockerd starts itself lives under
+// Docker's data root and is found there.
+var containerdRoots = []string{
+	"/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs",
+	"/var/lib/rancher/k3s/agent/containerd/io.containerd.snapshotter.v1.overlayfs",
+}
+
+var snapshotDir = regexp.MustCompile(`^(/.*/io\.containerd\.snapshotter\.v1\.overlayfs)/snapshots/([0-9]+)/fs$`)
+
+// Storage is the container storage of one host as read for one command:
+// Docker's overlay2 store and layerdb, containers/storage's JSON files,
+// containerd snapshots, and the runtimes' state naming the containers. It
+// needs no engine API. Open it with Open.
+type Storage struct {
+	root   hostfs.Root
+	opts   Options
+	rt     *inspect.Runtimes
+	docker *dockerStore
+	cs     *cStorage
+	scan   *scanner
+	// running containers, read once: see running.
+	runningList []*inspect.Target
+	runningErr  error
+	runningDone bool
+	// warnings are the problems met reading state; the data read is used.
+	warnings []string
+}
+
+// Open reads the layer metadata of every store it finds under root. A
+// store that exists but cannot be read for lack of privilege is an error
+// (a *PrivilegeError naming what is missing); a missing store is not.
+func Open(root hostfs.Root, opts Options) (*Storage, error) {
+	s := &Storage{root: root, opts: opts, scan: newScanner(root, opts)}
+	d, err := loadDocker(root)
+	if err != nil {
+		return nil, err
+	}
+	s.docker = d
+	if d != nil {
+		s.warnings = append(s.warnings, d.warnings...)
+	}
+	cs, err := loadCStorage(root)
+	if err != nil {
+		return nil, err
+	}
+	s.cs = cs
+	if cs != nil {
+		s.warnings = append(s.warnings, cs.warnings...)
+	}
+	s.rt = inspect.LoadRuntimes(root)
+	s.warnings = append(s.warnings, s.rt.Warnings...)
+	return s, nil
+}
+
+// Resolve turns a TARGET into a Target with its stack: a container name,
+// ID or ID prefix of any runtime (a stopped Docker or Podman container
+// too), a PID, or a Docker image name or ID.
+func (s *Storage) Resolve(spec string) (*Target, error) {
+	it, err := s.rt.Resolve(spec)
+	var nr *inspect.NotRunningError
+	switch {
+	case err == nil:
+		return s.fromInspect(it)
+	case errors.As(err, &nr) && nr.Container != nil:
+		return s.stopped(nr.Container, err)
+	case !errors.Is(err, inspect.ErrNotFound):
+		return nil, err
+	}
+	if s.docker != nil {
+		im, ierr := s.docker.image(spec)
+		if ierr != nil {
+			return nil, ierr
+		}
+		if im != nil {
+			return s.dockerImageTarget(im)
+		}
+	}
+	return nil, fmt.Errorf("%w (nor an image)", err)
+}
+
+// fromInspect builds the stack of a resolved process or container.
+func (s *Storage) fromInspect(it *inspect.Target) (*Target, error) {
+	t := &Target{Kind: it.Kind, Container: it.Container, PID: it.PID, PIDs: it.PIDs}
+	if it.Kind == "pod" {
+		t.Kind = "container"
+	}
+	if it.PID == 0 {
+		return nil, fmt.Errorf("%q is a namespace file, not a process or container", it.Path)
+	}
+	if c := it.Container; c != nil && c.Runtime == "docker" && s.docker != nil {
+		if m := s.docker.mounts[c.ID]; m != nil {
+			spec, err := s.dockerContainerSpec(m)
+			if err != nil {
+				return nil, err
+			}
+			t.spec, t.dockerC = spec, s.docker.containers[c.ID]
+			if mt, err := s.rootOverlay(it.PID); err == nil {
+				t.rootMount = mt
+				s.applyMountOptions(spec, mt)
+			}
+			return t, nil
+		}
+	}
+	spec, mt, err := s.pidSpec(it.PID)
+	if err != nil {
+		return nil, err
+	}
+	t.spec, t.rootMount = spec, mt
+	if t.Container == nil {
+		t.Container = s.containerOfSpec(spec)
+		if t.Container != nil {
+			t.Kind = "container"
+		}
+	}
+	if c := t.Container; c != nil && c.Runtime == "docker" && s.docker != nil {
+		t.dockerC = s.docker.containers[c.ID] // its logs and volumes
+	}
+	return t, nil
+}
+
+// stopped builds the stack of a container with no process, from its
+// store's metadata.
+func (s *Storage) stopped(c *inspect.Container, cause error) (*Target, error) {
+	t := &Target{Kind: "container", Container: c}
+	switch {
+	case c.Runtime == "docker" && s.docker != nil && s.docker.mounts[c.ID] != nil:
+		spec, err := s.dockerContainerSpec(s.docker.mounts[c.ID])
+		if err != nil {
+			return nil, err
+		}
+		t.spec, t.dockerC = spec, s.docker.containers[c.ID]
+		return t, nil
+	case (c.Runtime == "podman" || c.Runtime == "crio") && s.cs != nil && s.cs.containers[c.ID] != nil:
+		spec, err := s.csContainerSpec(s.cs.containers[c.ID])
+		if err != nil {
+			return nil, err
+		}
+		t.spec = spec
+		return t, nil
+	}
+	return nil, fmt.Errorf("%w: its layers are known only from its root mount", cause)
+}
+
+func (s *Storage) dockerImageTarget(im *dockerImage) (*Target, error) {
+	spec, err := s.dockerImageSpec(im)
+	if err != nil {
+		return nil, err
+	}
+	return &Target{Kind: "image", Image: &Image{ID: im.ID, Names: im.Names, Store: StoreDocker}, spec: spec}, nil
+}
+
+// dockerLayerSpecs returns the image layers of chain top, top first.
+func (s *Storage) dockerLayerSpecs(top string) ([]layerSpec, error) {
+	chain, err := s.docker.imageChain(top)
+	if err != nil {
+		return nil, fmt.Errorf("layers: docker: %w", err)
+	}
+	out := make([]layerSpec, 0, len(chain))
+	for _, l := range chain {
+		out = append(out, layerSpec{Role: RoleImage, Layer: Layer{ID: l.CacheID, Store: StoreDocker,
+			Dir: s.docker.layerDir(l.CacheID), ChainID: l.ChainID, DiffID: l.DiffID, StoredSize: l.Size}})
+	}
+	return out, nil
+}
+
+func (s *Storage) dockerContainerSpec(m *dockerMount) (*stackSpec, error) {
+	spec := &stackSpec{source: "layerdb", ns: trustedNS, topN: s.opts.TopN}
+	spec.layers = append(spec.layers, layerSpec{Role: RoleUpper, Layer: Layer{ID: m.MountID, Store: StoreDocker, Dir: s.docker.layerDir(m.MountID)}})
+	if m.InitID != "" {
+		spec.layers = append(spec.layers, layerSpec{Role: RoleInit, Layer: Layer{ID: m.InitID, Store: StoreDocker, Dir: s.docker.layerDir(m.InitID)}})
+	}
+	if m.Parent != "" {
+		img, err := s.dockerLayerSpecs(m.Parent)
+		if err != nil {
+			return nil, err
+		}
+		spec.layers = append(spec.layers, img...)
+	}
+	return spec, nil
+}
+
+func (s *Storage) dockerImageSpec(im *dockerImage) (*stackSpec, error) {
+	spec := &stackSpec{source: "layerdb", ns: trustedNS}
+	if len(im.Chain) == 0 {
+		return spec, nil
+	}
+	img, err := s.dockerLayerSpecs(im.Chain[len(im.Chain)-1])
+	if err != nil {
+		return nil, err
+	}
+	spec.layers = img
+	return spec, nil
+}
+
+func (s *Storage) csContainerSpec(c *csContainer) (*stackSpec, error) {
+	spec := &stackSpec{source: "containers.json", ns: trustedNS, topN: s.opts.TopN}
+	chain, err := s.cs.chain(c.Layer)
+	if err != nil {
+		return nil, fmt.Errorf("layers: containers/storage: %w", err)
+	}
+	for i, l := range chain {
+		role := RoleImage
+		if i == 0 {
+			role = RoleUpper
+		}
+		spec.layers = append(spec.layers, layerSpec{Role: role, Layer: s.csLayer(l)})
+	}
+	return spec, nil
+}
+
+func (s *Storage) csLayer(l *csLayer) Layer {
+	out := Layer{ID: l.ID, Store: StoreCStorage, Dir: s.cs.layerDir(l.ID), DiffID: l.DiffDigest}
+	if l.DiffSize != nil {
+		n := *l.DiffSize
+		out.StoredSize = &n
+	}
+	return out
+}
+
+// containerOfSpec names the container whose writable layer tops spec,
+// from the stores' metadata.
+func (s *Storage) containerOfSpec(spec *stackSpec) *inspect.Container {
+	if len(spec.layers) == 0 || spec.layers[0].Role != RoleUpper {
+		return nil
+	}
+	up := spec.layers[0]
+	switch up.Store {
+	case StoreDocker:
+		if s.docker != nil {
+			if m := s.docker.mountByDir[up.ID]; m != nil {
+				return s.named("docker", m.ContainerID)
+			}
+		}
+	case StoreCStorage:
+		if s.cs != nil {
+			for _, c := range s.cs.containers {
+				if c.Layer == up.ID {
+					return s.named("podman", c.ID)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// named returns the runtimes' view of a container, or a bare one.
+func (s *Storage) named(runtime, id string) *inspect.Container {
+	for _, c := range s.rt.All() {
+		if c.ID == id {
+			return c
+		}
+	}
+	c := &inspect.Container{Runtime: runtime, ID: id}
+	return c
+}
+
+// rootOverlay finds the overlay mounted at a process's /: the line of its
+// mountinfo with mount point "/" whose device is the one stat of
+// /proc/PID/root reports (on a live host), with fstype overlay.
+func (s *Storage) rootOverlay(pid int) (*inspect.Mount, error) {
+	mounts, err := inspect.ReadMounts(s.root, pid)
+	if err != nil {
+		if hostfs.IsPermission(err) {
+			return nil, &PrivilegeError{Path: s.root.PID(pid, "mountinfo"), Missing: "CAP_SYS_PTRACE (run as root)", Err: err}
+		}
+		return nil, fmt.Errorf("layers: mounts of PID %d: %w", pid, err)
+	}
+	dev, haveDev := rootDev(s.root, pid)
+	var best *inspect.Mount
+	for i := range mounts {
+		m := &mounts[i]
+		if m.MountPoint != "/" {
+			continue
+		}
+		if haveDev && m.Dev() != dev {
+			continue
+		}
+		best = m // the last mount at "/" is the one on top
+	}
+	if best == nil || best.FSType != "overlay" {
+		fs := "none"
+		if best != nil {
+			fs = best.FSType
+		}
+		return nil, fmt.Errorf("%w: PID %d's / is %s", ErrNotOverlay, pid, fs)
+	}
+	return best, nil
+}
+
+// pidSpec is the stack of the overlay at a process's /.
+func (s *Storage) pidSpec(pid int) (*stackSpec, *inspect.Mount, error) {
+	m, err := s.rootOverlay(pid)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, err := s.mountSpec(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec.source = "mountinfo of PID " + strconv.Itoa(pid)
+	return spec, m, nil
+}
+
+// mountSpec turns an overlay mount's options into a stack, naming each
+// dir from the store it belongs to.
+func (s *Storage) mountSpec(m *inspect.Mount) (*stackSpec, error) {
+	o := inspect.OverlayOf(*m)
+	spec := &stackSpec{ns: trustedNS, topN: s.opts.TopN}
+	s.applyMountOptions(spec, m)
+	nRegular := len(o.LowerDirs)
+	if v, ok := m.Option("lowerdir"); ok {
+		if reg, _, found := strings.Cut(v, "::"); found {
+			nRegular = len(splitLower(reg))
+		}
+	}
+	base := s.relativeBase(o)
+	abs := func(p string) string {
+		if p == "" || path.IsAbs(p) || base == "" {
+			return p
+		}
+		return path.Join(base, p)
+	}
+	if o.UpperDir != "" {
+		spec.layers = append(spec.layers, s.identify(abs(o.UpperDir), RoleUpper))
+	}
+	for i, d := range o.LowerDirs {
+		role := RoleLower
+		if i >= nRegular {
+			role = RoleData
+		}
+		spec.layers = append(spec.layers, s.identify(abs(d), role))
+	}
+	if len(spec.layers) == 0 {
+		return nil, fmt.Errorf("layers: overlay mount %d has no layer dirs in its options", m.ID)
+	}
+	return spec, nil
+}
+
+// applyMountOptions takes the xattr namespace and metacopy from a mount.
+func (s *Storage) applyMountOptions(spec *stackSpec, m *inspect.Mount) {
+	if _, ok := m.Option("userxattr"); ok {
+		spec.ns = userNS
+	}
+	if v, ok := m.Option("metacopy"); ok && v == "on" {
+		spec.metacopy = true
+	}
+}
+
+func splitLower(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ":") {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// relativeBase finds the directory relative lowerdir/upperdir paths are
+// relative to: docker mounts with paths relative to its overlay2 dir when
+// the absolute ones would not fit a page (l/<A>:l/<B>…, <id>/diff). The
+// base is not in mountinfo, so each candidate store is probed for the
+// first lower.
+func (s *Storage) relativeBase(o *inspect.Overlay) string {
+	var rel string
+	for _, d := range append([]string{o.UpperDir}, o.LowerDirs...) {
+		if d != "" && !path.IsAbs(d) {
+			rel = d
+			break
+		}
+	}
+	if rel == "" {
+		return ""
+	}
+	var cands []string
+	if s.docker != nil {
+		cands = append(cands, s.docker.driverDir)
+	}
+	if s.cs != nil {
+		cands = append(cands, path.Join(s.cs.graphRoot, "overlay"))
+	}
+	for _, c := range cands {
+		if existsInRoot(s.root, path.Join(c, rel)) {
+			return c
+		}
+	}
+	return ""
+}
+
+// identify names a layer dir from its path: docker overlay2 (directly or
+// through an l/ short link), a containerd snapshot, a containers/storage
+// layer, or else a plain mount dir.
+func (s *Storage) identify(dir, role string) layerSpec {
+	dir = path.Clean(dir)
+	ls := layerSpec{Role: role, Layer: Layer{ID: dir, Store: StoreMount, Dir: dir}}
+	if d := s.docker; d != nil && strings.HasPrefix(dir, d.driverDir+"/") {
+		rest := strings.TrimPrefix(dir, d.driverDir+"/")
+		if link, ok := strings.CutPrefix(rest, "l/"); ok && shortLink.MatchString(link) {
+			if id, ok := readShortLink(s.root, d.driverDir, link); ok {
+				rest = id + "/diff"
+				ls.Dir = d.layerDir(id)
+			}
+		}
+		if id, ok := strings.CutSuffix(rest, "/diff"); ok && cacheIDRe.MatchString(id) {
+			ls.ID, ls.Store = id, StoreDocker
+			if l := d.byCache[id]; l != nil {
+				ls.ChainID, ls.DiffID, ls.StoredSize = l.ChainID, l.DiffID, l.Size
+				if role == RoleLower {
+					ls.Role = RoleImage
+				}
+			} else if m := d.mountByDir[id]; m != nil && m.InitID == id && role == RoleLower {
+				ls.Role = RoleInit
+			}
+		}
+		return ls
+	}
+	if m := snapshotDir.FindStringSubmatch(dir); m != nil {
+		ls.ID, ls.Store = m[2], StoreContainerd
+		if role == RoleLower {
+			ls.Role = RoleImage
+		}
+		return ls
+	}
+	if c := s.cs; c != nil && strings.HasPrefix(dir, c.graphRoot+"/overlay/") {
+		rest := strings.TrimPrefix(dir, c.graphRoot+"/overlay/")
+		if link, ok := strings.CutPrefix(rest, "l/"); ok && shortLink.MatchString(link) {
+			if id, ok := readShortLink(s.root, path.Join(c.graphRoot, "overlay"), link); ok {
+				rest = id + "/diff"
+				ls.Dir = c.layerDir(id)
+			}
+		}
+		if id, ok := strings.CutSuffix(rest, "/diff"); ok && cstorageID.MatchString(id) {
+			if l := c.layers[id]; l != nil {
+				ls.Layer = s.csLayer(l)
+			} else {
+				ls.ID, ls.Store = id, StoreCStorage
+			}
+			if role == RoleLower {
+				ls.Role = RoleImage
+			}
+		}
+	}
+	return ls
+}
+
+// allTargets lists every container and image the stores know, plus the
+// running containers of other runtimes by their root mounts.
+func (s *Storage) allTargets() ([]*Target, []string) {
+	var out []*Target
+	var warnings []string
+	seen := map[string]bool{}
+	if d := s.docker; d != nil {
+		ids := make([]string, 0, len(d.mounts))
+		for id := range d.mounts {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			spec, err := s.dockerContainerSpec(d.mounts[id])
+			if err != nil {
+				warnings = append(warnings, fmt.Sprintf("docker container %s: %v", id[:12], err))
+				continue
+			}
+			t := &Target{Kind: "container", Container: s.named("docker", id), spec: spec, dockerC: d.containers[id]}
+			if dc := t.dockerC; dc != nil && dc.Running && dc.Pid > 0 {
+				if mt, err := s.rootOverlay(dc.Pid); err == nil {
+					t.PID, t.rootMount = dc.Pid, mt
+					s.applyMountOptions(spec, mt)
+				}
+			}
+			out = append(out, t)
+			seen["docker/"+id] = true
+		}
+		for _, im := range d.images {
+			t, err := s.dockerImageTarget(im)
+			if err != nil {
+				warnings = append(warnings, fmt.Sprintf("docker image %s: %v", shortDigest(im.ID), err))
+				continue
+			}
+			out = append(out, t)
+		}
+	}
+	if c := s.cs; c != nil {
+		ids := make([]string, 0, len(c.containers))
+		for id := range c.containers {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			spec, err := s.csContainerSpec(c.containers[id])
+			if err != nil {
+				warnings = append(warnings, fmt.Sprintf("containers/storage container %s: %v", shortDigest(id), err))
+				continue
+			}
+			out = append(out, &Target{Kind: "container", Container: s.named("podman", id), spec: spec})
+			seen["podman/"+id] = true
+			seen["crio/"+id] = true
+		}
+		for _, im := range c.images {
+			chain, err := c.chain(im.Layer)
+			if err != nil {
+				warnings = append(warnings, fmt.Sprintf("containers/storage image %s: %v", shortDigest(im.ID), err))
+				continue
+			}
+			spec := &stackSpec{source: "layers.json", ns: trustedNS}
+			for _, l := range chain {
+				spec.layers = append(spec.layers, layerSpec{Role: RoleImage, Layer: s.csLayer(l)})
+			}
+			out = append(out, &Target{Kind: "image", Image: &Image{ID: im.ID, Names: im.Names, Store: StoreCStorage}, spec: spec})
+		}
+	}
+	running, err := s.running()
+	if err != nil {
+		warnings = append(warnings, "listing running containers: "+err.Error())
+	}
+	for _, it := range running {
+		c := it.Container
+		if seen[c.Runtime+"/"+c.ID] || c.Runtime == "docker" && s.docker != nil {
+			continue
+		}
+		spec, mt, err := s.pidSpec(it.PID)
+		if err != nil {
+			if !errors.Is(err, ErrNotOverlay) && !hostfs.IsGone(err) {
+				warnings = append(warnings, fmt.Sprintf("%s: %v", c.Label(), err))
+			}
+			continue
+		}
+		out = append(out, &Target{Kind: "container", Container: c, PID: it.PID, PIDs: it.PIDs, spec: spec, rootMount: mt})
+	}
+	return out, warnings
+}

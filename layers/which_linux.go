@@ -1,0 +1,324 @@
+//go:build linux
+
+package layers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// probeState is what one layer has at a path.
+type probeState struct {
+	present bool
+	st      unix.Stat_t
+	wh      bool
+	target  string
+	// reached is how many leading components are directories in this
+	// layer; blockedAt is the depth of an ancestor component that is not
+	// a directory (-1 if none), blockType what it is.
+	reached   int
+	blockedAt int
+	blockType string
+	// opaqueAt is the shallowest depth (1 = first component) of an opaque
+	// directory on the way, 0 for the layer root, -1 if none.
+	opaqueAt int
+	fd       int // the entry's fd when it is a directory, else -1
+}
+
+// Which finds the layer that provides path in a target's merged view, and
+// every other copy of it in the stack with what hides it: top-down,
+// honouring whiteouts and opaque directories, never following a symlink.
+func (s *Storage) Which(ctx context.Context, t *Target, p string) (*WhichReport, error) {
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	clean := path.Clean(p)
+	rep := &WhichReport{Path: clean, PathRaw: setRaw(clean), Provider: -1, Copies: []Copy{}}
+	var comps []string
+	if clean != "/" {
+		comps = strings.Split(strings.TrimPrefix(clean, "/"), "/")
+	}
+	for _, c := range comps {
+		if len(c) > 255 {
+			return nil, fmt.Errorf("path component longer than NAME_MAX: %.40q…", c)
+		}
+	}
+	layersSpec := t.spec.layers
+	states := make([]probeState, len(layersSpec))
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+		for _, st := range states {
+			if st.fd >= 0 {
+				unix.Close(st.fd)
+			}
+		}
+	}()
+	for i, l := range layersSpec {
+		states[i] = probeState{blockedAt: -1, opaqueAt: -1, fd: -1}
+		if l.Role == RoleData {
+			continue
+		}
+		f, _, err := s.scan.openDir(l.Dir)
+		if err != nil {
+			var pe *PrivilegeError
+			if errors.As(err, &pe) {
+				return nil, err
+			}
+			continue
+		}
+		files = append(files, f)
+		states[i] = probeLayer(int(f.Fd()), comps, t.spec.ns)
+	}
+	s.scan.checkXattrs(t.spec.ns)
+	resolveWhich(rep, layersSpec, states, comps)
+	// Directory copies get their subtree's usage.
+	for k := range rep.Copies {
+		c := &rep.Copies[k]
+		st := &states[c.Layer]
+		if c.Type != "dir" || st.fd < 0 {
+			continue
+		}
+		c.Tree = s.treeUsage(ctx, st.fd)
+		if c.State == CopyHidden {
+			rep.Hidden.Add(c.Tree.Sizes)
+		}
+	}
+	for _, c := range rep.Copies {
+		if c.State == CopyHidden && c.Type != "dir" {
+			rep.Hidden.Add(c.Sizes)
+		}
+	}
+	return rep, ctx.Err()
+}
+
+// probeLayer looks the path up in one layer, component by component from
+// the layer root, with O_NOFOLLOW everywhere.
+func probeLayer(root int, comps []string, ns string) probeState {
+	ps := probeState{blockedAt: -1, opaqueAt: -1, fd: -1}
+	x := newXattrBuf()
+	if x.opaque(root, ns) == 'y' {
+		ps.opaqueAt = 0
+	}
+	if len(comps) == 0 {
+		fd, err := unix.Dup(root)
+		if err == nil && unix.Fstat(fd, &ps.st) == nil {
+			ps.present, ps.fd = true, fd
+		}
+		return ps
+	}
+	dir, err := unix.Dup(root)
+	if err != nil {
+		return ps
+	}
+	for d, c := range comps {
+		last := d == len(comps)-1
+		var st unix.Stat_t
+		if err := unix.Fstatat(dir, c, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			unix.Close(dir)
+			return ps // absent
+		}
+		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+		wh := isWhiteout(&st) || st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 && xattrWhiteoutAt(dir, c, ns, x)
+		if last {
+			ps.present, ps.st, ps.wh = true, st, wh
+			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+				buf := make([]byte, 4096)
+				if n, err := unix.Readlinkat(dir, c, buf); err == nil {
+					ps.target = string(buf[:n])
+				}
+			}
+			if isDir {
+				if fd, err := unix.Openat(dir, c, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err == nil {
+					ps.fd = fd
+					if ps.opaqueAt < 0 && x.opaque(fd, ns) == 'y' {
+						ps.opaqueAt = len(comps)
+					}
+				}
+			}
+			unix.Close(dir)
+			return ps
+		}
+		if !isDir {
+			ps.blockedAt = d + 1
+			ps.blockType = typeOf(&st, wh)
+			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+				buf := make([]byte, 4096)
+				if n, err := unix.Readlinkat(dir, c, buf); err == nil {
+					ps.target = string(buf[:n])
+				}
+			}
+			unix.Close(dir)
+			return ps
+		}
+		next, err := unix.Openat(dir, c, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		unix.Close(dir)
+		if err != nil {
+			return ps
+		}
+		dir = next
+		ps.reached = d + 1
+		if ps.opaqueAt < 0 && x.opaque(dir, ns) == 'y' {
+			ps.opaqueAt = d + 1
+		}
+	}
+	unix.Close(dir)
+	return ps
+}
+
+// resolveWhich merges the per-layer probes top-down, as overlayfs does:
+// at each ancestor directory only the layers still merged there count; a
+// non-directory (a whiteout, a symlink, a file) in the first of them ends
+// the lookup, and an opaque directory cuts off the layers below it.
+func resolveWhich(rep *WhichReport, specs []layerSpec, states []probeState, comps []string) {
+	n := len(specs)
+	cut := make([]int, n) // the layer that cut layer i off (-1: none)
+	active := make([]bool, n)
+	for i := range specs {
+		cut[i] = -1
+		active[i] = specs[i].Role != RoleData
+	}
+	cutBelow := func(i int) {
+		for k := i + 1; k < n; k++ {
+			if active[k] {
+				active[k], cut[k] = false, i
+			}
+		}
+	}
+	for i := 0; i < n; i++ {
+		if active[i] && states[i].opaqueAt == 0 {
+			cutBelow(i)
+			break
+		}
+	}
+	for d := 1; d < len(comps) && rep.Reason == ""; d++ {
+		seen := false
+		for i := 0; i < n; i++ {
+			if !active[i] {
+				continue
+			}
+			st := &states[i]
+			switch {
+			case st.reached >= d:
+				seen = true
+				if st.opaqueAt == d {
+					cutBelow(i)
+				}
+			case st.blockedAt == d:
+				if !seen {
+					prefix := "/" + strings.Join(comps[:d], "/")
+					switch st.blockType {
+					case "whiteout":
+						rep.Reason = fmt.Sprintf("%s is deleted by a whiteout in layer %d", prefix, i)
+					case "symlink":
+						rep.Reason = fmt.Sprintf("%s is a symlink to %q in layer %d: ctx never follows symlinks; ask for the target", prefix, st.target, i)
+					default:
+						rep.Reason = fmt.Sprintf("%s is a %s, not a directory, in layer %d", prefix, st.blockType, i)
+					}
+				}
+				active[i] = false
+				cutBelow(i)
+			default:
+				active[i] = false // absent here: contributes nothing below
+			}
+		}
+	}
+	provider, deletedBy := -1, -1
+	for i := 0; i < n; i++ {
+		st := &states[i]
+		if !st.present {
+			continue
+		}
+		c := Copy{Layer: i, ID: specs[i].ID, Role: specs[i].Role, Dir: specs[i].Dir, Type: typeOf(&st.st, st.wh),
+			HiddenBy: -1, Target: st.target}
+		if !st.wh {
+			c.Sizes = sizesOf(&st.st)
+			if st.st.Nlink > 1 && c.Type != "dir" {
+				c.Links = uint64(st.st.Nlink)
+			}
+		}
+		switch {
+		case !active[i] || rep.Reason != "" && provider < 0 && deletedBy < 0:
+			c.State, c.HiddenBy = CopyHidden, cut[i]
+		case provider < 0 && deletedBy < 0:
+			if st.wh {
+				c.State, deletedBy = CopyWhiteout, i
+				rep.Reason = fmt.Sprintf("deleted by a whiteout in layer %d", i)
+			} else {
+				c.State, provider = CopyVisible, i
+			}
+		case deletedBy >= 0:
+			c.State, c.HiddenBy = CopyHidden, nearestAbove(rep.Copies, i)
+		case c.Type == "dir" && lastMergedIsDir(rep.Copies) && !opaqueBetween(states, provider, i, len(comps)):
+			c.State = CopyMerged
+		default:
+			c.State, c.HiddenBy = CopyHidden, nearestAbove(rep.Copies, i)
+			if c.Type != "dir" {
+				cutBelow(i) // a non-directory ends the merge below it
+			}
+		}
+		if st.wh && c.State == CopyHidden {
+			c.State = CopyWhiteout
+		}
+		rep.Copies = append(rep.Copies, c)
+	}
+	rep.Provider = provider
+	if provider < 0 && rep.Reason == "" {
+		rep.Reason = "no layer has the path"
+	}
+}
+
+// lastMergedIsDir reports whether the merged view so far is a directory:
+// the visible copy and every merged one are.
+func lastMergedIsDir(copies []Copy) bool {
+	for _, c := range copies {
+		if (c.State == CopyVisible || c.State == CopyMerged) && c.Type != "dir" {
+			return false
+		}
+	}
+	return true
+}
+
+// opaqueBetween reports an opaque directory at the path in layers
+// provider..i-1, which stops lower directories from merging.
+func opaqueBetween(states []probeState, provider, i, depth int) bool {
+	for k := provider; k < i; k++ {
+		if states[k].present && states[k].opaqueAt == depth {
+			return true
+		}
+	}
+	return false
+}
+
+// nearestAbove is the closest layer above i with a copy: the one that
+// hides it.
+func nearestAbove(copies []Copy, i int) int {
+	best := -1
+	for _, c := range copies {
+		if c.Layer < i && c.Layer > best {
+			best = c.Layer
+		}
+	}
+	return best
+}
+
+// treeUsage walks one directory tree on its own (no lowers).
+func (s *Storage) treeUsage(ctx context.Context, fd int) *Usage {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return &Usage{Incomplete: true}
+	}
+	j := &walkJob{root: fd, dev: st.Dev, ns: trustedNS}
+	w := newWalker(ctx, s.opts.workers(), nil, s.scan.procFD())
+	w.run([]*walkJob{j})
+	u := j.usage
+	return &u
+}
