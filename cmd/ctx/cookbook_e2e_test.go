@@ -58,9 +58,12 @@ func TestCookbook(t *testing.T) {
 
 	t.Run("oom", func(t *testing.T) {
 		n := name("oom")
-		// tail holds 64 MiB of zeros; the 16 MiB limit kills it, sh lives on.
-		hostfstest.DockerRun(t, "--name", n, "--memory", "16m", "--memory-swap", "16m", img,
-			"sh", "-c", "head -c 64m /dev/zero | tail; sleep 3600")
+		// The container idles; an exec'd tail then holds 64 MiB of zeros and
+		// the 16 MiB limit kills it, while the container's init lives on.
+		hostfstest.DockerRun(t, "--name", n, "--memory", "16m", "--memory-swap", "16m", img)
+		if out, err := dockerTry("exec", n, "sh", "-c", "head -c 64m /dev/zero | tail >/dev/null"); err == nil {
+			t.Fatalf("the 64 MiB tail was not killed under a 16 MiB limit: %s", out)
+		}
 		var out string
 		waitFor(t, 20*time.Second, "the OOM kill", func() bool {
 			out, _ = cook(t, "oom-check", "cgroup", "check", n)

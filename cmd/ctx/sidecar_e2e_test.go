@@ -115,3 +115,22 @@ func TestSidecarStatic(t *testing.T) {
 		t.Errorf("the image should hold no libraries: %v: %s", err, out)
 	}
 }
+
+// TestSidecarEnterKeepTools enters a container from inside the sidecar
+// with --keep-tools: the sidecar's busybox ps sees only the container.
+func TestSidecarEnterKeepTools(t *testing.T) {
+	image := sidecarImage(t)
+	name := fmt.Sprintf("ctxe2e-sidecar-%d", os.Getpid())
+	hostfstest.DockerRun(t, "--name", name, hostfstest.TestImage(t))
+	args := append(append([]string{"run", "--rm"}, sidecarFlags...), image,
+		"enter", "--keep-tools", name, "--", "ps", "-o", "pid,comm")
+	out, err := exec.Command("docker", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ctx enter --keep-tools from the sidecar: %v\n%s", err, out)
+	}
+	got := strings.Fields(string(out))
+	// Header, then the container's sleep as PID 1 and the ps itself.
+	if len(got) != 6 || got[2] != "1" || got[3] != "sleep" || got[5] != "ps" {
+		t.Errorf("ps in the container from the sidecar: %q; want PID 1 sleep and ps only", got)
+	}
+}
