@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command cgroup times `ctx cgroup ls -o json` against the floor, a single
 // `cat` of every file ctx reads, on a scenario it builds and removes
 // itself: about 1,000 real cgroups (40 pods of 24 containers under one

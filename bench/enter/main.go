@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command enter times `ctx enter PID -a -- /bin/true` against util-linux
 // `nsenter -t PID -a /bin/true` in one run, on targets it makes and removes
 // itself: a process in its own namespace of all eight types (user and time

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command layers times `ctx layers du` against `du -s` on the same layer
 // dirs (warm, and cold with caches dropped before each run), and `ctx
 // layers du --all` against `docker system df -v`, on a scenario it builds

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command net times `ctx net topo -o json` against the iproute2 ways of
 // reading every network namespace, on a scenario it builds and removes
 // itself: one bridge in its own namespace and N named namespaces, each with

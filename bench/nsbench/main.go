@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command nsbench times `ctx ns ls -o json` against `lsns -J` and `lsns` on
 // a scenario it builds and removes itself: thousands of sleeping processes,
 // a thousand of them each in fresh net, uts and ipc namespaces.

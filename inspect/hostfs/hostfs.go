@@ -76,14 +76,6 @@ func New(prefix string, opts ...Option) (Root, error) {
 	return r, nil
 }
 
-func isProcfs(dir string) bool {
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		return false
-	}
-	return st.Type == unix.PROC_SUPER_MAGIC
-}
-
 // Proc joins elem under the procfs directory.
 func (r Root) Proc(elem ...string) string { return join(r.proc, elem) }
 
