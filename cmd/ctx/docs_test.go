@@ -38,3 +38,34 @@ func TestManPagesRender(t *testing.T) {
 }
 
 var overstrike = regexp.MustCompile(".\x08")
+
+// designFlags are the flags ../shared/DESIGN.md names, by the generated
+// reference page that must document them.
+var designFlags = map[string][]string{
+	"ctx.md":            {"--host-root", "--proc", "--sys", "--cgroup-root", "--output", "--no-headers", "--strict", "--color", "--verbose"},
+	"ctx_ns_ls.md":      {"--type", "--tree", "--tasks"},
+	"ctx_inspect.md":    {"--check"},
+	"ctx_enter.md":      {"--all", "--keep-tools", "--join-cgroup", "--env"},
+	"ctx_layers_du.md":  {"--all"},
+	"ctx_net_topo.md":   {"--format"},
+	"ctx_run.md":        {"--rootfs", "--image", "--bundle", "--net"},
+	"ctx_cgroup_top.md": {"--interval", "--sort", "--once"},
+}
+
+// TestDesignFlagsDocumented checks that every flag of DESIGN.md's command
+// surface appears in the committed command reference.
+func TestDesignFlagsDocumented(t *testing.T) {
+	dir := filepath.Join(moduleRoot(t), "docs", "cli")
+	for page, flags := range designFlags {
+		b, err := os.ReadFile(filepath.Join(dir, page))
+		if err != nil {
+			t.Errorf("reference page %s: %v", page, err)
+			continue
+		}
+		for _, f := range flags {
+			if !strings.Contains(string(b), f) {
+				t.Errorf("%s does not document %s", page, f)
+			}
+		}
+	}
+}
