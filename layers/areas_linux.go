@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -18,11 +17,6 @@ import (
 
 	"github.com/ctx-tools/ctx/inspect"
 )
-
-// layerDirName matches the names of layer dirs in a driver dir: docker's
-// 64-hex cache IDs (and -init), BuildKit's snapshot keys, containerd's
-// snapshot numbers.
-var layerDirName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 
 // maxBoltScan caps the BuildKit database ctx reads to look for references.
 const maxBoltScan = 64 << 20
@@ -88,7 +82,7 @@ func (s *Storage) list(l *storeLayout) error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if n == "l" || !layerDirName.MatchString(n) {
+		if n == "l" || !isLayerDirName(n) {
 			continue
 		}
 		var st, sub unix.Stat_t

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"regexp"
 
 	"github.com/ctx-tools/ctx/inspect"
 	"github.com/ctx-tools/ctx/inspect/hostfs"
@@ -20,8 +19,6 @@ import (
 //	overlay-images/images.json
 //	overlay-containers/containers.json, volatile-containers.json
 const cstorageRoot = "/var/lib/containers/storage"
-
-var cstorageID = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 type csLayer struct {
 	ID         string   `json:"id"`
@@ -61,7 +58,7 @@ func parseCSLayers(data []byte) ([]*csLayer, error) {
 	}
 	out := list[:0]
 	for _, l := range list {
-		if l != nil && cstorageID.MatchString(l.ID) {
+		if l != nil && isHexID(l.ID) {
 			out = append(out, l)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,13 +25,6 @@ import (
 //	image/overlay2/layerdb/mounts/<container-id>/{mount-id,init-id,parent}
 //	image/overlay2/imagedb/content/sha256/<image-id>   (rootfs.diff_ids)
 //	image/overlay2/repositories.json
-var (
-	hexID      = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	cacheIDRe  = regexp.MustCompile(`^[0-9a-f]{64}(-init)?$`)
-	shortLink  = regexp.MustCompile(`^[A-Z2-7]{26}$`)
-	digestRe   = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-	linkTarget = regexp.MustCompile(`^\.\./([0-9a-f]{64}(?:-init)?)/diff$`)
-)
 
 // dockerLayer is one layerdb/sha256/<ChainID> record: an image layer.
 type dockerLayer struct {
@@ -123,7 +115,7 @@ func parseImageConfig(data []byte) ([]string, error) {
 		return nil, err
 	}
 	for _, d := range c.RootFS.DiffIDs {
-		if !digestRe.MatchString(d) {
+		if !isDigest(d) {
 			return nil, fmt.Errorf("bad diff_id %q", d)
 		}
 	}
@@ -175,7 +167,7 @@ func parseDockerContainer(data []byte) (*dockerContainer, error) {
 	if err := json.Unmarshal(data, &c); err != nil {
 		return nil, err
 	}
-	if !hexID.MatchString(c.ID) {
+	if !isHexID(c.ID) {
 		return nil, fmt.Errorf("bad container ID %q", c.ID)
 	}
 	dc := &dockerContainer{ID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Image: c.Image,
@@ -247,20 +239,20 @@ func (s *dockerStore) list(p string) []string {
 
 func (s *dockerStore) loadLayerDB(db string) {
 	for _, name := range s.list(path.Join(db, "sha256")) {
-		if !hexID.MatchString(name) {
+		if !isHexID(name) {
 			continue
 		}
 		dir := path.Join(db, "sha256", name)
 		l := &dockerLayer{ChainID: "sha256:" + name}
 		b, ok := s.read(path.Join(dir, "cache-id"))
-		if !ok || !cacheIDRe.MatchString(trimLine(b)) {
+		if !ok || !isCacheID(trimLine(b)) {
 			continue // being written, or not an overlay2 layer
 		}
 		l.CacheID = trimLine(b)
-		if b, ok := s.read(path.Join(dir, "diff")); ok && digestRe.MatchString(trimLine(b)) {
+		if b, ok := s.read(path.Join(dir, "diff")); ok && isDigest(trimLine(b)) {
 			l.DiffID = trimLine(b)
 		}
-		if b, ok := s.read(path.Join(dir, "parent")); ok && digestRe.MatchString(trimLine(b)) {
+		if b, ok := s.read(path.Join(dir, "parent")); ok && isDigest(trimLine(b)) {
 			l.Parent = trimLine(b)
 		}
 		if b, ok := s.read(path.Join(dir, "size")); ok {
@@ -272,21 +264,21 @@ func (s *dockerStore) loadLayerDB(db string) {
 		s.byCache[l.CacheID] = l
 	}
 	for _, cid := range s.list(path.Join(db, "mounts")) {
-		if !hexID.MatchString(cid) {
+		if !isHexID(cid) {
 			continue
 		}
 		dir := path.Join(db, "mounts", cid)
 		m := &dockerMount{ContainerID: cid}
-		if b, ok := s.read(path.Join(dir, "mount-id")); ok && cacheIDRe.MatchString(trimLine(b)) {
+		if b, ok := s.read(path.Join(dir, "mount-id")); ok && isCacheID(trimLine(b)) {
 			m.MountID = trimLine(b)
 		}
 		if m.MountID == "" {
 			continue
 		}
-		if b, ok := s.read(path.Join(dir, "init-id")); ok && cacheIDRe.MatchString(trimLine(b)) {
+		if b, ok := s.read(path.Join(dir, "init-id")); ok && isCacheID(trimLine(b)) {
 			m.InitID = trimLine(b)
 		}
-		if b, ok := s.read(path.Join(dir, "parent")); ok && digestRe.MatchString(trimLine(b)) {
+		if b, ok := s.read(path.Join(dir, "parent")); ok && isDigest(trimLine(b)) {
 			m.Parent = trimLine(b)
 		}
 		s.mounts[cid] = m
@@ -308,7 +300,7 @@ func (s *dockerStore) loadImages(meta string) {
 	}
 	dir := path.Join(meta, "imagedb", "content", "sha256")
 	for _, name := range s.list(dir) {
-		if !hexID.MatchString(name) {
+		if !isHexID(name) {
 			continue
 		}
 		b, ok := s.read(path.Join(dir, name))
@@ -327,7 +319,7 @@ func (s *dockerStore) loadImages(meta string) {
 
 func (s *dockerStore) loadContainers(dir string) {
 	for _, id := range s.list(dir) {
-		if !hexID.MatchString(id) {
+		if !isHexID(id) {
 			continue
 		}
 		b, ok := s.read(path.Join(dir, id, "config.v2.json"))
@@ -405,11 +397,12 @@ func (s *dockerStore) imageByID(id string) *dockerImage {
 // resolveShortLink maps an overlay2 l/<link> name to its overlay2 dir id
 // by reading the link, which must point at ../<id>/diff.
 func resolveShortLink(target string) (string, bool) {
-	m := linkTarget.FindStringSubmatch(target)
-	if m == nil {
+	rest, ok := strings.CutPrefix(target, "../")
+	id, ok2 := strings.CutSuffix(rest, "/diff")
+	if !ok || !ok2 || !isCacheID(id) {
 		return "", false
 	}
-	return m[1], true
+	return id, true
 }
 
 func shortDigest(d string) string {

@@ -308,7 +308,7 @@ type extras struct {
 }
 
 // isAnonymousVolume reports docker's anonymous volume names: 64 hex.
-func isAnonymousVolume(name string) bool { return hexID.MatchString(name) }
+func isAnonymousVolume(name string) bool { return isHexID(name) }
 
 func volumeLabel(v Volume) string {
 	if v.Name != "" {

@@ -185,3 +185,38 @@ func TestDiffFinish(t *testing.T) {
 		t.Errorf("finish = %q; want %q (every changed dir up to, not including, /)", got, want)
 	}
 }
+
+func TestIDShapes(t *testing.T) {
+	hex := strings.Repeat("ab12", 16)
+	for _, tt := range []struct {
+		name string
+		fn   func(string) bool
+		in   string
+		want bool
+	}{
+		{"hex", isHexID, hex, true},
+		{"hex upper", isHexID, strings.ToUpper(hex), false},
+		{"hex short", isHexID, hex[:63], false},
+		{"cache", isCacheID, hex + "-init", true},
+		{"cache bad suffix", isCacheID, hex + "-x", false},
+		{"digest", isDigest, "sha256:" + hex, true},
+		{"digest bare", isDigest, hex, false},
+		{"short link", isShortLink, "ABCDEFGHIJKLMNOPQRSTUVWXY2", true},
+		{"short link 8", isShortLink, "ABCDEFGHIJKLMNOPQRSTUVWXY8", false},
+		{"dir num", isLayerDirName, "42", true},
+		{"dir key", isLayerDirName, "sha256_ab.c-d", true},
+		{"dir dot first", isLayerDirName, ".hidden", false},
+		{"dir slash", isLayerDirName, "a/b", false},
+		{"dir long", isLayerDirName, strings.Repeat("a", 129), false},
+	} {
+		if got := tt.fn(tt.in); got != tt.want {
+			t.Errorf("%s(%q) = %v; want %v", tt.name, tt.in, got, tt.want)
+		}
+	}
+	if id, ok := resolveShortLink("../" + hex + "-init/diff"); !ok || id != hex+"-init" {
+		t.Errorf("resolveShortLink = %q, %v", id, ok)
+	}
+	if _, ok := resolveShortLink("../../etc/diff"); ok {
+		t.Error("resolveShortLink accepted a path that is not a cache ID")
+	}
+}

@@ -413,13 +413,13 @@ func (s *Storage) identify(dir, role string) layerSpec {
 	ls := layerSpec{Role: role, Layer: Layer{ID: dir, Store: StoreMount, Dir: dir}}
 	if d := s.docker; d != nil && strings.HasPrefix(dir, d.driverDir+"/") {
 		rest := strings.TrimPrefix(dir, d.driverDir+"/")
-		if link, ok := strings.CutPrefix(rest, "l/"); ok && shortLink.MatchString(link) {
+		if link, ok := strings.CutPrefix(rest, "l/"); ok && isShortLink(link) {
 			if id, ok := readShortLink(s.root, d.driverDir, link); ok {
 				rest = id + "/diff"
 				ls.Dir = d.layerDir(id)
 			}
 		}
-		if id, ok := strings.CutSuffix(rest, "/diff"); ok && cacheIDRe.MatchString(id) {
+		if id, ok := strings.CutSuffix(rest, "/diff"); ok && isCacheID(id) {
 			ls.ID, ls.Store = id, StoreDocker
 			if l := d.byCache[id]; l != nil {
 				ls.ChainID, ls.DiffID, ls.StoredSize = l.ChainID, l.DiffID, l.Size
@@ -441,13 +441,13 @@ func (s *Storage) identify(dir, role string) layerSpec {
 	}
 	if c := s.cs; c != nil && strings.HasPrefix(dir, c.graphRoot+"/overlay/") {
 		rest := strings.TrimPrefix(dir, c.graphRoot+"/overlay/")
-		if link, ok := strings.CutPrefix(rest, "l/"); ok && shortLink.MatchString(link) {
+		if link, ok := strings.CutPrefix(rest, "l/"); ok && isShortLink(link) {
 			if id, ok := readShortLink(s.root, path.Join(c.graphRoot, "overlay"), link); ok {
 				rest = id + "/diff"
 				ls.Dir = c.layerDir(id)
 			}
 		}
-		if id, ok := strings.CutSuffix(rest, "/diff"); ok && cstorageID.MatchString(id) {
+		if id, ok := strings.CutSuffix(rest, "/diff"); ok && isHexID(id) {
 			if l := c.layers[id]; l != nil {
 				ls.Layer = s.csLayer(l)
 			} else {
