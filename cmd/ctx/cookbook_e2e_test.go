@@ -106,6 +106,17 @@ func TestCookbook(t *testing.T) {
 			t.Errorf("keep-tools ps shows no sleep and ps:\n%s", out)
 		}
 	})
+	t.Run("disk", func(t *testing.T) {
+		n := name("disk")
+		// A container that writes 20 MB into its writable layer.
+		hostfstest.DockerRun(t, "--name", n, img, "sh", "-c", "head -c 20000000 /dev/urandom > /big.tmp && mv /big.tmp /big.bin; sleep 3600")
+		waitFor(t, 10*time.Second, "the 20 MB write", func() bool {
+			out, _ := cook(t, "disk-all", "layers", "du", "--all", "--top", "3")
+			// The whole file, apparent size 20000000, is on disk.
+			return strings.Contains(out, "docker:"+n) && strings.Contains(out, "20000000") && strings.Contains(out, "container layers")
+		})
+		cook(t, "disk-diff", "layers", "diff", n)
+	})
 	t.Run("owner", func(t *testing.T) {
 		n := name("owner")
 		id := hostfstest.DockerRun(t, "--name", n, img)
