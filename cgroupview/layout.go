@@ -1,16 +1,14 @@
 package cgroupview
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/ctx-tools/ctx/inspect"
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 )
 
@@ -89,36 +87,27 @@ type cgroupMount struct {
 	super      []string
 }
 
-// parseCgroupMounts picks the cgroup and cgroup2 lines out of
-// /proc/PID/mountinfo (proc(5)): "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS
-// [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS".
-func parseCgroupMounts(data []byte) []cgroupMount {
+// parseCgroupMounts picks the cgroup and cgroup2 mounts out of
+// /proc/PID/mountinfo (proc(5)), parsed by inspect.ParseMountInfo.
+func parseCgroupMounts(data []byte) ([]cgroupMount, error) {
+	mounts, err := inspect.ParseMountInfo(data)
+	if err != nil {
+		return nil, err
+	}
 	var out []cgroupMount
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		sep := strings.Index(line, " - ")
-		if sep < 0 {
-			continue
-		}
-		post := strings.Fields(line[sep+3:])
-		if len(post) < 3 || (post[0] != "cgroup" && post[0] != "cgroup2") {
-			continue
-		}
-		pre := strings.Fields(line[:sep])
-		if len(pre) < 6 {
+	for _, m := range mounts {
+		if m.FSType != "cgroup" && m.FSType != "cgroup2" {
 			continue
 		}
 		out = append(out, cgroupMount{
-			dev:        pre[2],
-			root:       unescapeMountinfo(pre[3]),
-			mountPoint: unescapeMountinfo(pre[4]),
-			fstype:     post[0],
-			super:      strings.Split(post[2], ","),
+			dev:        m.Dev(),
+			root:       m.Root,
+			mountPoint: m.MountPoint,
+			fstype:     m.FSType,
+			super:      m.SuperOptions,
 		})
 	}
-	return out
+	return out, nil
 }
 
 // v1Controller reports whether a v1 superblock option names a controller
@@ -183,7 +172,11 @@ func Detect(root hostfs.Root) (*Layout, error) {
 		}
 		l.Warnings = append(l.Warnings, "cannot read the mount table of PID 1 ("+errText(err)+"); using ctx's own")
 	}
-	l.Hierarchies = hierarchiesFrom(parseCgroupMounts(data))
+	mounts, err := parseCgroupMounts(data)
+	if err != nil {
+		return nil, fmt.Errorf("cgroupview: %w", err)
+	}
+	l.Hierarchies = hierarchiesFrom(mounts)
 	var v1, v2 bool
 	for i := range l.Hierarchies {
 		h := &l.Hierarchies[i]
@@ -302,24 +295,4 @@ func errText(err error) string {
 		return "missing"
 	}
 	return err.Error()
-}
-
-// unescapeMountinfo undoes the kernel's octal escapes (\040 for a space,
-// \011, \012, \134) in mountinfo path fields.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

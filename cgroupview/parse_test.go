@@ -196,7 +196,11 @@ func TestParseCgroupMounts(t *testing.T) {
 50 31 0:32 /docker/abc /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
 51 31 0:32 / /mnt/my\040mem rw - cgroup cgroup rw,memory
 `
-	got := hierarchiesFrom(parseCgroupMounts([]byte(in)))
+	mounts, err := parseCgroupMounts([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := hierarchiesFrom(mounts)
 	want := []Hierarchy{
 		{Version: 1, Controllers: []string{"cpu"}, MountPoint: "/sys/fs/cgroup/cpu", MountRoot: "/"},
 		{Version: 1, Controllers: []string{"cpu", "cpuacct"}, MountPoint: "/sys/fs/cgroup/cpu,cpuacct", MountRoot: "/", Options: []string{"release_agent=/x"}},
