@@ -6,7 +6,6 @@ import (
 	"unsafe"
 
 	"github.com/vishvananda/netlink/nl"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,18 +23,11 @@ const (
 //
 // Equivalent to: nft list chains; nft list chain ip filter FORWARD.
 func nftForward(fd int) ([]ForwardChain, error) {
-	s, err := nl.GetNetlinkSocketAt(netns.NsHandle(fd), netns.None(), unix.NETLINK_NETFILTER)
+	s, err := rawSocketAt(fd, unix.NETLINK_NETFILTER)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	tv := unix.NsecToTimeval(socketTimeout.Nanoseconds())
-	if err := s.SetSendTimeout(&tv); err != nil {
-		return nil, err
-	}
-	if err := s.SetReceiveTimeout(&tv); err != nil {
-		return nil, err
-	}
 	dump := func(msg int, family uint8, attrs ...*nl.RtAttr) ([][]byte, error) {
 		return retry(func() ([][]byte, error) {
 			req := nl.NewNetlinkRequest(unix.NFNL_SUBSYS_NFTABLES<<8|msg, unix.NLM_F_DUMP)

@@ -498,6 +498,26 @@ func netNSIDAt(h *netlink.Handle, nsPath string) (*int, error) {
 	return &id, nil
 }
 
+// rawSocketAt opens a netlink socket of protocol proto in the namespace fd
+// opens, with the package's send and receive timeouts, for the dumps the
+// netlink package does not decode.
+func rawSocketAt(fd, proto int) (*nl.NetlinkSocket, error) {
+	s, err := nl.GetNetlinkSocketAt(netns.NsHandle(fd), netns.None(), proto)
+	if err != nil {
+		return nil, err
+	}
+	tv := unix.NsecToTimeval(socketTimeout.Nanoseconds())
+	if err := s.SetSendTimeout(&tv); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.SetReceiveTimeout(&tv); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
 // bridgePorts reads the port state and hairpin mode of every bridge port in
 // the namespace fd opens, from an AF_BRIDGE RTM_GETLINK dump: netlink
 // v1.3.1 does not decode IFLA_BRPORT_STATE, and its LinkGetProtinfo dumps
@@ -506,18 +526,11 @@ func netNSIDAt(h *netlink.Handle, nsPath string) (*int, error) {
 //
 // Equivalent to: bridge -j link.
 func bridgePorts(fd int) (map[int]*BridgePort, error) {
-	s, err := nl.GetNetlinkSocketAt(netns.NsHandle(fd), netns.None(), unix.NETLINK_ROUTE)
+	s, err := rawSocketAt(fd, unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	tv := unix.NsecToTimeval(socketTimeout.Nanoseconds())
-	if err := s.SetSendTimeout(&tv); err != nil {
-		return nil, err
-	}
-	if err := s.SetReceiveTimeout(&tv); err != nil {
-		return nil, err
-	}
 	msgs, err := retry(func() ([][]byte, error) {
 		req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_DUMP)
 		req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: {Socket: s}}
