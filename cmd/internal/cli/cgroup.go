@@ -330,19 +330,25 @@ type cgroupEnv struct {
 	warnings []string
 }
 
-func newCgroupEnv(f *Factory) (*cgroupEnv, error) {
+// newCgroupEnv reads the host's cgroup environment and resolves target to
+// the cgroup path the command starts at.
+func newCgroupEnv(f *Factory, target string) (*cgroupEnv, string, error) {
 	root, err := f.Host()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	l, err := cgroupview.Detect(root)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	rt := inspect.LoadRuntimes(root)
 	env := &cgroupEnv{root: root, layout: l, rt: rt}
 	env.warnings = append(append(env.warnings, l.Warnings...), rt.Warnings...)
-	return env, nil
+	top, err := env.resolve(target)
+	if err != nil {
+		return nil, "", err
+	}
+	return env, top, nil
 }
 
 // resolve turns a TARGET or PATH into a cgroup path: an existing cgroup
@@ -391,11 +397,7 @@ type cgroupItem struct {
 }
 
 func runCgroupTree(ctx context.Context, opts *cgroupOptions) error {
-	env, err := newCgroupEnv(opts.f)
-	if err != nil {
-		return err
-	}
-	top, err := env.resolve(opts.Target)
+	env, top, err := newCgroupEnv(opts.f, opts.Target)
 	if err != nil {
 		return err
 	}
@@ -459,11 +461,7 @@ func processRow(p *inspect.Process, n *cgroupview.Node) []string {
 }
 
 func runCgroupLs(ctx context.Context, opts *cgroupOptions) error {
-	env, err := newCgroupEnv(opts.f)
-	if err != nil {
-		return err
-	}
-	top, err := env.resolve(opts.Target)
+	env, top, err := newCgroupEnv(opts.f, opts.Target)
 	if err != nil {
 		return err
 	}
@@ -514,16 +512,22 @@ func sortNodes(nodes []*cgroupview.Node, key string) {
 		}
 		return 0, false
 	}
-	sort.SliceStable(nodes, func(i, j int) bool {
-		a, okA := val(nodes[i])
-		b, okB := val(nodes[j])
+	largestFirst(nodes, val, func(n *cgroupview.Node) string { return n.Path })
+}
+
+// largestFirst sorts s largest first by val; unknown values go last, ties
+// by path.
+func largestFirst[T any](s []T, val func(T) (float64, bool), path func(T) string) {
+	sort.SliceStable(s, func(i, j int) bool {
+		a, okA := val(s[i])
+		b, okB := val(s[j])
 		switch {
 		case okA != okB:
 			return okA
 		case a != b:
 			return a > b
 		}
-		return nodes[i].Path < nodes[j].Path
+		return path(s[i]) < path(s[j])
 	})
 }
 
@@ -725,11 +729,7 @@ type cgroupShown struct {
 }
 
 func runCgroupShow(ctx context.Context, opts *cgroupOptions) error {
-	env, err := newCgroupEnv(opts.f)
-	if err != nil {
-		return err
-	}
-	p, err := env.resolve(opts.Target)
+	env, p, err := newCgroupEnv(opts.f, opts.Target)
 	if err != nil {
 		return err
 	}
@@ -781,11 +781,7 @@ var topColumns = []printers.Column{
 }
 
 func runCgroupTop(ctx context.Context, opts *cgroupOptions) error {
-	env, err := newCgroupEnv(opts.f)
-	if err != nil {
-		return err
-	}
-	top, err := env.resolve(opts.Target)
+	env, top, err := newCgroupEnv(opts.f, opts.Target)
 	if err != nil {
 		return err
 	}
@@ -901,17 +897,7 @@ func sortTop(rows []topRow, key string) {
 		}
 		return 0, false
 	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, okA := val(rows[i])
-		b, okB := val(rows[j])
-		switch {
-		case okA != okB:
-			return okA
-		case a != b:
-			return a > b
-		}
-		return rows[i].Path < rows[j].Path
-	})
+	largestFirst(rows, val, func(r topRow) string { return r.Path })
 }
 
 func topRowCells(r topRow, tty bool) []string {
@@ -971,11 +957,7 @@ var checkColumns = []printers.Column{
 }
 
 func runCgroupCheck(ctx context.Context, opts *cgroupOptions) error {
-	env, err := newCgroupEnv(opts.f)
-	if err != nil {
-		return err
-	}
-	top, err := env.resolve(opts.Target)
+	env, top, err := newCgroupEnv(opts.f, opts.Target)
 	if err != nil {
 		return err
 	}
@@ -1064,16 +1046,6 @@ func (w *detailWriter) size(v *uint64) string {
 	return strconv.FormatUint(*v, 10) + " bytes"
 }
 
-func (w *detailWriter) limit(l *cgroupview.Limit) string {
-	switch {
-	case l == nil:
-		return "unknown"
-	case l.Unlimited || l.Max == nil:
-		return "none"
-	}
-	return w.size(l.Max)
-}
-
 func (w *detailWriter) eff(e *cgroupview.Effective, unit func(*uint64) string, own string) string {
 	switch {
 	case e == nil:
@@ -1091,13 +1063,6 @@ func usec(v *uint64) string {
 		return "unknown"
 	}
 	return strconv.FormatFloat(float64(*v)/1e6, 'f', 6, 64) + " s"
-}
-
-func count(v *uint64) string {
-	if v == nil {
-		return "unknown"
-	}
-	return strconv.FormatUint(*v, 10)
 }
 
 func yesNo(b *bool) string {
@@ -1169,11 +1134,11 @@ func writeCgroupDetail(out io.Writer, d *cgroupShown, tty bool) {
 	if io := d.IO; io != nil {
 		w.head(fmt.Sprintf("IO (v%d)", io.Version))
 		if io.Weight != nil {
-			w.kv("weight", count(io.Weight))
+			w.kv("weight", countOf(io.Weight))
 		}
-		w.kv("total", fmt.Sprintf("read %s in %s IOs, write %s in %s IOs", w.size(io.ReadBytes), count(io.ReadIOs), w.size(io.WriteBytes), count(io.WriteIOs)))
+		w.kv("total", fmt.Sprintf("read %s in %s IOs, write %s in %s IOs", w.size(io.ReadBytes), countOf(io.ReadIOs), w.size(io.WriteBytes), countOf(io.WriteIOs)))
 		for _, dev := range io.Devices {
-			v := fmt.Sprintf("read %s in %s IOs, write %s in %s IOs", w.size(dev.ReadBytes), count(dev.ReadIOs), w.size(dev.WriteBytes), count(dev.WriteIOs))
+			v := fmt.Sprintf("read %s in %s IOs, write %s in %s IOs", w.size(dev.ReadBytes), countOf(dev.ReadIOs), w.size(dev.WriteBytes), countOf(dev.WriteIOs))
 			var lim []string
 			for _, l := range []struct {
 				name string
@@ -1191,27 +1156,27 @@ func writeCgroupDetail(out io.Writer, d *cgroupShown, tty bool) {
 	}
 	if p := d.PIDs; p != nil {
 		w.head(fmt.Sprintf("PIDs (v%d)", p.Version))
-		w.kv("current", count(p.Current))
-		w.kv("limit", limitCount(p.Limit))
-		w.kv("effective limit", w.eff(pidsEff(d.Effective), count, d.Path))
+		w.kv("current", countOf(p.Current))
+		w.kv("limit", limitOf(p.Limit, countOf))
+		w.kv("effective limit", w.eff(pidsEff(d.Effective), countOf, d.Path))
 		if p.Peak != nil {
-			w.kv("peak", count(p.Peak))
+			w.kv("peak", countOf(p.Peak))
 		}
-		ev := "max " + count(p.EventsMax) + " (forks rejected at the limit)"
+		ev := "max " + countOf(p.EventsMax) + " (forks rejected at the limit)"
 		if p.LocalEventsMax != nil {
-			ev += ", local max " + count(p.LocalEventsMax)
+			ev += ", local max " + countOf(p.LocalEventsMax)
 		}
 		w.kv("events", ev)
 	}
 	for _, hp := range d.Hugetlb {
 		w.head(fmt.Sprintf("Hugetlb %s (v%d)", hp.PageSize, hp.Version))
 		w.kv("current", w.size(hp.Current))
-		w.kv("limit", w.limit(hp.Limit))
+		w.kv("limit", limitOf(hp.Limit, w.size))
 		if hp.EventsMax != nil {
-			w.kv("events", "max "+count(hp.EventsMax))
+			w.kv("events", "max "+countOf(hp.EventsMax))
 		}
 		if hp.FailCnt != nil {
-			w.kv("failcnt", count(hp.FailCnt))
+			w.kv("failcnt", countOf(hp.FailCnt))
 		}
 	}
 	if fz := d.Freezer; fz != nil {
@@ -1258,7 +1223,7 @@ func writeCgroupDetail(out io.Writer, d *cgroupShown, tty bool) {
 		w.kv("ancestors", "none visible")
 	}
 	for _, a := range d.Ancestors {
-		w.kv(a.Path, fmt.Sprintf("memory %s, cpu %s, pids %s", w.limit(a.Memory), cpuMaxShort(a.CPU), limitCount(a.PIDs)))
+		w.kv(a.Path, fmt.Sprintf("memory %s, cpu %s, pids %s", limitOf(a.Memory, w.size), cpuMaxShort(a.CPU), limitOf(a.PIDs, countOf)))
 	}
 	w.head("Processes")
 	if len(d.Processes) == 0 {
@@ -1277,14 +1242,15 @@ func psiLine(l cgroupview.PressureLine) string {
 	return fmt.Sprintf("avg10 %.2f%% avg60 %.2f%% avg300 %.2f%%, total %s", l.Avg10, l.Avg60, l.Avg300, usec(&l.TotalUsec))
 }
 
-func limitCount(l *cgroupview.Limit) string {
+// limitOf renders a cgroup's own limit in unit (w.size or countOf).
+func limitOf(l *cgroupview.Limit, unit func(*uint64) string) string {
 	switch {
 	case l == nil:
 		return "unknown"
 	case l.Unlimited || l.Max == nil:
 		return "none"
 	}
-	return strconv.FormatUint(*l.Max, 10)
+	return unit(l.Max)
 }
 
 func cpuMaxShort(m *cgroupview.CPUMax) string {
@@ -1310,7 +1276,7 @@ func writeDetailMemory(w *detailWriter, d *cgroupShown) {
 		ws += " (usage minus inactive file " + w.size(m.InactiveFile) + ")"
 	}
 	w.kv("working set", ws)
-	w.kv("limit", w.limit(m.Limit))
+	w.kv("limit", limitOf(m.Limit, w.size))
 	w.kv("effective limit", w.eff(memEff(d.Effective), w.size, d.Path))
 	det := m.Detail
 	if det != nil {
@@ -1319,7 +1285,7 @@ func writeDetailMemory(w *detailWriter, d *cgroupShown) {
 			v    *cgroupview.Limit
 		}{{"high", det.High}, {"low", det.Low}, {"min", det.Min}, {"soft limit", det.SoftLimit}, {"swap max", det.SwapMax}, {"memsw limit", det.MemSwLimit}} {
 			if l.v != nil {
-				w.kv(l.name, w.limit(l.v))
+				w.kv(l.name, limitOf(l.v, w.size))
 			}
 		}
 	}
@@ -1342,7 +1308,7 @@ func writeDetailMemory(w *detailWriter, d *cgroupShown) {
 			}
 		}
 	}
-	w.kv("oom kills", count(m.OOMKills))
+	w.kv("oom kills", countOf(m.OOMKills))
 	if ev := m.Events; ev != nil {
 		w.kv("events", memEvents(ev))
 	}
@@ -1350,13 +1316,13 @@ func writeDetailMemory(w *detailWriter, d *cgroupShown) {
 		w.kv("events.local", memEvents(ev))
 	}
 	if m.Version == 1 {
-		oc := "under_oom " + yesNo(m.UnderOOM) + ", oom_kill " + count(m.OOMKills)
+		oc := "under_oom " + yesNo(m.UnderOOM) + ", oom_kill " + countOf(m.OOMKills)
 		if det != nil {
 			oc = "oom_kill_disable " + yesNo(det.OOMKillDisable) + ", " + oc
 		}
 		w.kv("oom_control", oc)
 		if det != nil && det.FailCnt != nil {
-			w.kv("failcnt", count(det.FailCnt)+" (unreliable)")
+			w.kv("failcnt", countOf(det.FailCnt)+" (unreliable)")
 		}
 	}
 	if det != nil && det.OOMGroup != nil {
@@ -1407,19 +1373,19 @@ func writeDetailCPU(w *detailWriter, d *cgroupShown) {
 			w.kv("burst", strconv.FormatUint(*c.BurstUsec, 10)+" µs")
 		}
 		if c.Weight != nil {
-			w.kv("weight", count(c.Weight)+" (1..10000, default 100)")
+			w.kv("weight", countOf(c.Weight)+" (1..10000, default 100)")
 		}
 		if c.Shares != nil {
-			w.kv("shares", count(c.Shares)+" (2..262144, default 1024)")
+			w.kv("shares", countOf(c.Shares)+" (2..262144, default 1024)")
 		}
-		thr := count(c.NrThrottled) + " of " + count(c.NrPeriods) + " periods"
+		thr := countOf(c.NrThrottled) + " of " + countOf(c.NrPeriods) + " periods"
 		if pct, ok := c.ThrottledPct(); ok {
 			thr += fmt.Sprintf(" (%.1f%%)", pct)
 		}
 		thr += ", " + usec(c.ThrottledUsec)
 		w.kv("throttled", thr)
 		if c.NrBursts != nil {
-			w.kv("bursts", count(c.NrBursts)+", "+usec(c.BurstUsageUsec))
+			w.kv("bursts", countOf(c.NrBursts)+", "+usec(c.BurstUsageUsec))
 		}
 	}
 	if c.LocalThrottledUsec != nil {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -50,10 +51,13 @@ func (f *Factory) buildHost() (hostfs.Root, error) {
 		hostfs.WithCgroup(h.cgroup))
 }
 
-// Emit prints a document in the chosen format. Warnings go to stderr for
-// tables and into the envelope for JSON; either way they are remembered for
-// --strict.
-func (f *Factory) Emit(d printers.Doc) error {
+// Emit prints a document in the chosen format on stdout.
+func (f *Factory) Emit(d printers.Doc) error { return f.EmitTo(f.IO.Out, d) }
+
+// EmitTo is Emit onto w (ctx run reports on stderr: its stdout belongs to
+// the command). Warnings go to stderr for tables and into the envelope for
+// JSON; either way they are remembered for --strict.
+func (f *Factory) EmitTo(w io.Writer, d printers.Doc) error {
 	if d.Warnings == nil {
 		d.Warnings = []string{}
 	}
@@ -63,7 +67,7 @@ func (f *Factory) Emit(d printers.Doc) error {
 			printers.PrintWarnings(f.IO.ErrOut, d.Warnings)
 		}
 	}
-	return printers.Print(f.IO.Out, *f.Printer, d)
+	return printers.Print(w, *f.Printer, d)
 }
 
 // autoHostRoot is the sidecar image's default: the image sets

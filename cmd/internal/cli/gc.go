@@ -44,13 +44,7 @@ Needs root: it removes cgroups and links.`,
   sudo ctx gc --kept -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := f.Printer.Validate(); err != nil {
-				return err
-			}
-			if runF == nil {
-				runF = runGc
-			}
-			return runF(c.Context(), opts)
+			return runCommand(c, f, opts, runF, runGc)
 		},
 	}
 	fs := cmd.Flags()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -430,12 +432,7 @@ func writeReport(s *sectionWriter, r *report) {
 			s.kv("pod", orDash(c.Pod.Namespace)+"/"+orDash(c.Pod.Name)+" (uid "+orDash(c.Pod.UID)+")")
 		}
 		if len(c.Labels) > 0 {
-			keys := make([]string, 0, len(c.Labels))
-			for k := range c.Labels {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(c.Labels)) {
 				s.kv("label", k+"="+c.Labels[k])
 			}
 		}
@@ -614,13 +611,6 @@ func bytesOf(v *uint64) string {
 	return humanBytes(*v)
 }
 
-func countOf(v *uint64) string {
-	if v == nil {
-		return "unknown"
-	}
-	return strconv.FormatUint(*v, 10)
-}
-
 func effLimit(e *cgroupview.Effective, format func(*uint64) string) string {
 	switch {
 	case e == nil:
@@ -648,18 +638,4 @@ func oomKills(v *uint64) string {
 		return ""
 	}
 	return fmt.Sprintf(", %d OOM kills", *v)
-}
-
-// humanBytes renders a byte count in binary units.
-func humanBytes(b uint64) string {
-	const unit = 1024
-	if b < unit {
-		return strconv.FormatUint(b, 10) + "B"
-	}
-	div, exp := uint64(unit), 0
-	for n := b / unit; n >= unit && exp < 5; n /= unit {
-		div *= unit
-		exp++
-	}
-	return strconv.FormatFloat(float64(b)/float64(div), 'f', 1, 64) + string("KMGTPE"[exp]) + "iB"
 }

@@ -172,11 +172,12 @@ func (o *layersOptions) validateDu() error {
 	return nil
 }
 
-// source opens the host's storage, with progress on a terminal's stderr.
-func (o *layersOptions) source(ctx context.Context) (layersSource, context.Context, func(), error) {
+// source opens the host's storage, with progress on a terminal's stderr,
+// and resolves o.Targets in it.
+func (o *layersOptions) source(ctx context.Context) (layersSource, []*layers.Target, context.Context, func(), error) {
 	root, err := o.f.Host()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	cancel := func() {}
 	if o.Timeout > 0 {
@@ -193,9 +194,18 @@ func (o *layersOptions) source(ctx context.Context) (layersSource, context.Conte
 	done := func() { stop(); cancel(); runtime.GOMAXPROCS(procs) }
 	if err != nil {
 		done()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return src, ctx, done, nil
+	var targets []*layers.Target
+	for _, spec := range o.Targets {
+		t, err := src.Resolve(spec)
+		if err != nil {
+			done()
+			return nil, nil, nil, nil, err
+		}
+		targets = append(targets, t)
+	}
+	return src, targets, ctx, done, nil
 }
 
 // startProgress prints a running count to w while a walk runs, when w is a
@@ -237,7 +247,7 @@ func startProgress(w io.Writer, p *layers.Progress) func() {
 }
 
 func runLayersDu(ctx context.Context, o *layersOptions) error {
-	src, ctx, done, err := o.source(ctx)
+	src, targets, ctx, done, err := o.source(ctx)
 	if err != nil {
 		return err
 	}
@@ -246,15 +256,6 @@ func runLayersDu(ctx context.Context, o *layersOptions) error {
 	if o.All {
 		rep, roots, err = src.DuAll(ctx)
 	} else {
-		var targets []*layers.Target
-		for _, spec := range o.Targets {
-			t, err := src.Resolve(spec)
-			if err != nil {
-				done()
-				return err
-			}
-			targets = append(targets, t)
-		}
 		rep, err = src.Du(ctx, targets)
 	}
 	done()
@@ -421,10 +422,7 @@ func writeDu(w io.Writer, flags printers.Flags, rep *layers.Report, roots []laye
 			{Header: "INODES"}, {Header: "WHITEOUTS"}, {Header: "OPAQUE"}, {Header: "HIDES"}, {Header: "USED BY"},
 			{Header: "STORE", Wide: true}, {Header: "CHAIN ID", Wide: true}, {Header: "DIR", Wide: true}}}
 		for _, l := range rep.Layers {
-			var u layers.Usage
-			if l.Usage != nil {
-				u = *l.Usage
-			}
+			u := usage(l.Usage)
 			users := append(append([]string{}, l.Containers...), l.Images...)
 			t.Rows = append(t.Rows, []string{short(l.ID), l.Kind, sz(u.Disk), sz(u.Apparent), strconv.FormatInt(u.Inodes, 10),
 				strconv.FormatInt(u.Whiteouts, 10), strconv.FormatInt(u.OpaqueDirs, 10), sz(l.Hides.Disk),
@@ -527,13 +525,7 @@ where the store records one.
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Targets = args
-			if err := f.Printer.Validate(); err != nil {
-				return err
-			}
-			if runF == nil {
-				runF = runLayersLs
-			}
-			return runF(cmd.Context(), o)
+			return runCommand(cmd, f, o, runF, runLayersLs)
 		},
 	}
 	cmd.Flags().IntVar(&o.Top, "top", 5, "largest files of the writable layer to show")
@@ -548,15 +540,11 @@ type lsItem struct {
 }
 
 func runLayersLs(ctx context.Context, o *layersOptions) error {
-	src, ctx, done, err := o.source(ctx)
+	src, targets, ctx, done, err := o.source(ctx)
 	if err != nil {
 		return err
 	}
-	t, err := src.Resolve(o.Targets[0])
-	if err != nil {
-		done()
-		return err
-	}
+	t := targets[0]
 	st, err := src.Stack(ctx, t)
 	done()
 	if err != nil && st == nil {
@@ -582,10 +570,7 @@ func writeLs(w io.Writer, flags printers.Flags, t *layers.Target, st *layers.Sta
 		{Header: "DIGEST"}, {Header: "STORE", Wide: true}, {Header: "STORED", Wide: true}, {Header: "DIR", Wide: true}}}
 	var tot layers.Sizes
 	for i, l := range st.Layers {
-		var u layers.Usage
-		if l.Usage != nil {
-			u = *l.Usage
-		}
+		u := usage(l.Usage)
 		tot.Add(u.Sizes)
 		digest := short(l.DiffID)
 		if l.ChainID != "" && l.ChainID != l.DiffID {
@@ -644,13 +629,7 @@ looks the same paths up in the lower layers; it mounts nothing.
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Targets = args
-			if err := f.Printer.Validate(); err != nil {
-				return err
-			}
-			if runF == nil {
-				runF = runLayersDiff
-			}
-			return runF(cmd.Context(), o)
+			return runCommand(cmd, f, o, runF, runLayersDiff)
 		},
 	}
 	addWalkFlags(cmd, o)
@@ -658,15 +637,11 @@ looks the same paths up in the lower layers; it mounts nothing.
 }
 
 func runLayersDiff(ctx context.Context, o *layersOptions) error {
-	src, ctx, done, err := o.source(ctx)
+	src, targets, ctx, done, err := o.source(ctx)
 	if err != nil {
 		return err
 	}
-	t, err := src.Resolve(o.Targets[0])
-	if err != nil {
-		done()
-		return err
-	}
+	t := targets[0]
 	rep, err := src.Diff(ctx, t)
 	done()
 	if err != nil && rep == nil {
@@ -720,13 +695,7 @@ never followed: ask for the target path instead.
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Targets, o.Path = args[:1], args[1]
-			if err := f.Printer.Validate(); err != nil {
-				return err
-			}
-			if runF == nil {
-				runF = runLayersWhich
-			}
-			return runF(cmd.Context(), o)
+			return runCommand(cmd, f, o, runF, runLayersWhich)
 		},
 	}
 	addWalkFlags(cmd, o)
@@ -734,15 +703,11 @@ never followed: ask for the target path instead.
 }
 
 func runLayersWhich(ctx context.Context, o *layersOptions) error {
-	src, ctx, done, err := o.source(ctx)
+	src, targets, ctx, done, err := o.source(ctx)
 	if err != nil {
 		return err
 	}
-	t, err := src.Resolve(o.Targets[0])
-	if err != nil {
-		done()
-		return err
-	}
+	t := targets[0]
 	rep, err := src.Which(ctx, t, o.Path)
 	done()
 	if err != nil && rep == nil {
@@ -804,13 +769,7 @@ metadata.db, a bbolt file ctx does not parse).
   ctx layers orphans`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.Printer.Validate(); err != nil {
-				return err
-			}
-			if runF == nil {
-				runF = runLayersOrphans
-			}
-			return runF(cmd.Context(), o)
+			return runCommand(cmd, f, o, runF, runLayersOrphans)
 		},
 	}
 	addWalkFlags(cmd, o)
@@ -818,7 +777,7 @@ metadata.db, a bbolt file ctx does not parse).
 }
 
 func runLayersOrphans(ctx context.Context, o *layersOptions) error {
-	src, ctx, done, err := o.source(ctx)
+	src, _, ctx, done, err := o.source(ctx)
 	if err != nil {
 		return err
 	}
@@ -832,16 +791,13 @@ func runLayersOrphans(ctx context.Context, o *layersOptions) error {
 	tb := &printers.Table{Columns: []printers.Column{{Header: "STORE"}, {Header: "ID"}, {Header: "KIND"}, {Header: "DISK"},
 		{Header: "APPARENT"}, {Header: "MODIFIED"}, {Header: "NOTE"}, {Header: "DIR", Wide: true}}}
 	add := func(kind string, list []*layers.Orphan) {
-		sort.SliceStable(list, func(i, j int) bool { return usageDisk(list[i]) > usageDisk(list[j]) })
+		sort.SliceStable(list, func(i, j int) bool { return usage(list[i].Usage).Disk > usage(list[j].Usage).Disk })
 		for _, x := range list {
 			note := "-"
 			if x.Recent {
 				note = "recent: maybe a pull or build in progress"
 			}
-			var u layers.Usage
-			if x.Usage != nil {
-				u = *x.Usage
-			}
+			u := usage(x.Usage)
 			tb.Rows = append(tb.Rows, []string{x.Store, short(x.ID), kind, sz(u.Disk), sz(u.Apparent),
 				x.Modified.Format(time.RFC3339), note, x.Dir})
 		}
@@ -862,9 +818,10 @@ func runLayersOrphans(ctx context.Context, o *layersOptions) error {
 		}})
 }
 
-func usageDisk(o *layers.Orphan) int64 {
-	if o.Usage == nil {
-		return 0
+// usage is u, or zero sizes for a dir that was not walked.
+func usage(u *layers.Usage) layers.Usage {
+	if u == nil {
+		return layers.Usage{}
 	}
-	return o.Usage.Disk
+	return *u
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -127,13 +129,7 @@ the nsfs path, each veth's peer and whether the read was partial.
   ctx net ls -o json | jq '.items[] | select(.nprocs == 0)'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.Printer.Validate(); err != nil {
-				return err
-			}
-			if runF == nil {
-				runF = runNetLs
-			}
-			return runF(cmd.Context(), opts)
+			return runCommand(cmd, f, opts, runF, runNetLs)
 		},
 	}
 }
@@ -250,13 +246,7 @@ pod/NAMESPACE/NAME[/CONTAINER]; netns/NAME; or a path to an nsfs file.
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Target = args[0]
-			if err := f.Printer.Validate(); err != nil {
-				return err
-			}
-			if runF == nil {
-				runF = runNetShow
-			}
-			return runF(cmd.Context(), opts)
+			return runCommand(cmd, f, opts, runF, runNetShow)
 		},
 	}
 }
@@ -299,13 +289,7 @@ netns/NAME, or a path to an nsfs file.
 			if len(args) == 1 {
 				opts.Target = args[0]
 			}
-			if err := f.Printer.Validate(); err != nil {
-				return err
-			}
-			if runF == nil {
-				runF = runNetCheck
-			}
-			return runF(cmd.Context(), opts)
+			return runCommand(cmd, f, opts, runF, runNetCheck)
 		},
 	}
 }
@@ -495,6 +479,22 @@ func (g *netGraph) link(e netdebug.Endpoint) *netdebug.Link {
 	return nil
 }
 
+// masterOf is the bridge or bond l is a port of, if any.
+func masterOf(ns *netdebug.Namespace, l *netdebug.Link) *netdebug.Link {
+	if l.MasterIndex == 0 {
+		return nil
+	}
+	return ns.Link(l.MasterIndex)
+}
+
+// peerMaster is the bridge or bond the link at e is a port of, if any.
+func (g *netGraph) peerMaster(e netdebug.Endpoint) *netdebug.Link {
+	if l := g.link(e); l != nil {
+		return masterOf(g.byIno[e.NetNS], l)
+	}
+	return nil
+}
+
 func (g *netGraph) nsLabel(ino uint64) string {
 	if ns := g.byIno[ino]; ns != nil {
 		return ns.Label
@@ -534,10 +534,8 @@ func (g *netGraph) describe(ino uint64, l *netdebug.Link) string {
 		if p.NetNS != ino {
 			s += fmt.Sprintf(" net:[%d]", p.NetNS)
 		}
-		if pl := g.link(p); pl != nil && pl.MasterIndex != 0 {
-			if m := g.byIno[p.NetNS].Link(pl.MasterIndex); m != nil {
-				s += ", on " + m.Name
-			}
+		if m := g.peerMaster(p); m != nil {
+			s += ", on " + m.Name
 		}
 	}
 	for _, lw := range g.lowers[k] {
@@ -577,7 +575,7 @@ func (g *netGraph) tree(w io.Writer) error {
 			if l.Name == "lo" {
 				continue
 			}
-			if m := ns.Link(l.MasterIndex); l.MasterIndex != 0 && m != nil {
+			if m := masterOf(ns, l); m != nil {
 				children[m.Index] = append(children[m.Index], l)
 				continue
 			}
@@ -644,16 +642,14 @@ func (g *netGraph) table() *printers.Table {
 			shown++
 			k := ifKey{ns.Ino, l.Index}
 			peer, peerNS, peerIdx, bridge, portState, lower := "-", "-", "-", "-", "-", "-"
-			if m := ns.Link(l.MasterIndex); l.MasterIndex != 0 && m != nil {
+			if m := masterOf(ns, l); m != nil {
 				bridge = m.Name
 			}
 			if p, ok := g.peer[k]; ok {
 				peer = p.Name + "@" + nsShort(p.NetNS, g.nsLabel(p.NetNS))
 				peerNS, peerIdx = strconv.FormatUint(p.NetNS, 10), strconv.Itoa(p.IfIndex)
-				if pl := g.link(p); pl != nil && pl.MasterIndex != 0 && bridge == "-" {
-					if m := g.byIno[p.NetNS].Link(pl.MasterIndex); m != nil {
-						bridge = m.Name
-					}
+				if m := g.peerMaster(p); m != nil && bridge == "-" {
+					bridge = m.Name
 				}
 			}
 			if l.Port != nil && l.Port.State != "" {
@@ -728,23 +724,21 @@ func (g *netGraph) dot(w io.Writer) error {
 	var edges []string
 	for _, ns := range g.nss {
 		fmt.Fprintf(&b, "  subgraph \"cluster_%d\" {\n    label=%s;\n", ns.Ino, dotQuote(g.clusterLabel(ns)))
-		n := 0
 		for i := range ns.Links {
 			l := &ns.Links[i]
 			if l.Name == "lo" {
 				continue
 			}
-			n++
 			attrs := ""
 			if l.Type == "bridge" || l.Type == "bond" {
 				attrs = ", style=filled, fillcolor=\"#e8e8e8\""
 			}
 			fmt.Fprintf(&b, "    %q [label=%s%s];\n", nodeID(ns.Ino, l.Index), dotQuote(g.nodeLabel(ns.Ino, l)...), attrs)
-			if m := ns.Link(l.MasterIndex); l.MasterIndex != 0 && m != nil {
+			if m := masterOf(ns, l); m != nil {
 				edges = append(edges, fmt.Sprintf("  %q -- %q [style=dashed];\n", nodeID(ns.Ino, l.Index), nodeID(ns.Ino, m.Index)))
 			}
 		}
-		if n == 0 {
+		if !hasOthers(ns) {
 			fmt.Fprintf(&b, "    \"n%d_lo\" [label=\"(only lo)\", shape=plaintext];\n", ns.Ino)
 		}
 		b.WriteString("  }\n")
@@ -784,19 +778,17 @@ func (g *netGraph) mermaid(w io.Writer) error {
 	var edges []string
 	for _, ns := range g.nss {
 		fmt.Fprintf(&b, "  subgraph ns%d[%s]\n", ns.Ino, mermaidText(g.clusterLabel(ns)))
-		n := 0
 		for i := range ns.Links {
 			l := &ns.Links[i]
 			if l.Name == "lo" {
 				continue
 			}
-			n++
 			fmt.Fprintf(&b, "    %s[%s]\n", nodeID(ns.Ino, l.Index), mermaidText(g.nodeLabel(ns.Ino, l)...))
-			if m := ns.Link(l.MasterIndex); l.MasterIndex != 0 && m != nil {
+			if m := masterOf(ns, l); m != nil {
 				edges = append(edges, fmt.Sprintf("  %s --- %s\n", nodeID(ns.Ino, l.Index), nodeID(ns.Ino, m.Index)))
 			}
 		}
-		if n == 0 {
+		if !hasOthers(ns) {
 			fmt.Fprintf(&b, "    n%d_lo[\"(only lo)\"]\n", ns.Ino)
 		}
 		b.WriteString("  end\n")
@@ -1132,12 +1124,7 @@ func writeFindings(w io.Writer, findings []netdebug.Finding, namespaces int, wid
 		}
 		fmt.Fprintf(w, "%s %-27s %s\n", tag, f.Check, printers.Escape(f.Message))
 		if wide {
-			keys := make([]string, 0, len(f.Evidence))
-			for k := range f.Evidence {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(f.Evidence)) {
 				fmt.Fprintf(w, "       %-27s %s\n", "", printers.Escape(k+"="+f.Evidence[k]))
 			}
 		}

@@ -221,10 +221,7 @@ func cellsOf(c *inspect.Container) containerCells {
 	}
 	pod := "-"
 	if c.Pod != nil {
-		pod = orDash(c.Pod.Namespace) + "/" + orDash(c.Pod.Name)
-		if c.Pod.Name == "" {
-			pod = "uid:" + c.Pod.UID
-		}
+		pod = podName(c.Pod)
 	}
 	return containerCells{c.Label(), c.ID, orDash(c.Image), pod}
 }

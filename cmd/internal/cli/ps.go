@@ -40,16 +40,10 @@ Needs root (CAP_SYS_PTRACE) to read other users' namespaces.`,
   ctx ps --ns 4026532281`,
 		Args: maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.Printer.Validate(); err != nil {
-				return err
-			}
 			if len(args) == 1 {
 				opts.Target = args[0]
 			}
-			if runF == nil {
-				runF = runPs
-			}
-			return runF(cmd.Context(), opts)
+			return runCommand(cmd, f, opts, runF, runPs)
 		},
 	}
 	cmd.Flags().Uint64Var(&opts.NS, "ns", 0, "only processes in the namespace with this inode")
@@ -108,11 +102,4 @@ func psTable(list []*inspect.ProcessNS) *printers.Table {
 		})
 	}
 	return t
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -74,6 +74,18 @@ process; without them they show what they can and warn about the rest.`,
 	return root
 }
 
+// runCommand validates the output flags and runs a command's opts with
+// runF, which tests pass, or else def.
+func runCommand[O any](cmd *cobra.Command, f *Factory, opts O, runF, def func(context.Context, O) error) error {
+	if err := f.Printer.Validate(); err != nil {
+		return err
+	}
+	if runF == nil {
+		runF = def
+	}
+	return runF(cmd.Context(), opts)
+}
+
 // validateGlobals rejects bad global values before any host access.
 func (f *Factory) validateGlobals() error {
 	switch f.Color {

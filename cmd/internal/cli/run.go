@@ -341,17 +341,7 @@ func (o *runOptions) printReport(rep *sandbox.Report) error {
 		defer f.Close()
 		w = f
 	}
-	doc := printers.Doc{Kind: "RunReport", Item: rep, Table: runReportTable(rep), Warnings: rep.Warnings}
-	if doc.Warnings == nil {
-		doc.Warnings = []string{}
-	}
-	if o.f.Printer.Output != "json" {
-		printers.PrintWarnings(o.f.IO.ErrOut, doc.Warnings)
-	}
-	if len(doc.Warnings) > 0 {
-		o.f.warned = true
-	}
-	return printers.Print(w, *o.f.Printer, doc)
+	return o.f.EmitTo(w, printers.Doc{Kind: "RunReport", Item: rep, Table: runReportTable(rep), Warnings: rep.Warnings})
 }
 
 // runReportTable is the report as FIELD / VALUE rows.
