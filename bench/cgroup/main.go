@@ -32,19 +32,17 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ctx-tools/ctx/bench/internal/benchkit"
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 )
 
@@ -116,10 +114,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "cgroupbench: needs root (creates cgroups); run `sudo make bench`")
 		return 1
 	}
-	ctxBin, err := filepath.Abs(*ctxPath)
-	if err == nil {
-		_, err = os.Stat(ctxBin)
-	}
+	ctxBin, err := benchkit.CtxBinary(*ctxPath)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cgroupbench: ctx binary: %v\n", err)
 		return 1
@@ -133,14 +128,7 @@ func run() int {
 
 	sc := &scenario{name: fmt.Sprintf("ctxbench-%d", os.Getpid()), hs: hs}
 	defer sc.teardown()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sigs
-		fmt.Fprintf(os.Stderr, "\ncgroupbench: %v: removing the scenario\n", s)
-		sc.teardown()
-		os.Exit(130)
-	}()
+	benchkit.OnSignal("cgroupbench", "removing the scenario", sc.teardown)
 
 	start := time.Now()
 	if err := sc.build(*pods, *ctrs); err != nil {
@@ -150,8 +138,7 @@ func run() int {
 	fmt.Printf("scenario: %d cgroups under /%s in %s, %d sleeping processes, a 64 KiB tmpfs file charged to each container (built in %.1fs)\n",
 		len(sc.groups), sc.name, names(hs), len(sc.sleepers), time.Since(start).Seconds())
 	if *hold {
-		fmt.Println("holding the scenario; Ctrl-C removes it")
-		select {}
+		benchkit.Hold()
 	}
 	files := sc.files()
 	fmt.Printf("floor: one cat of the %d files ctx reads in them (%s per cgroup)\n", len(files), strings.Join(perCgroup(hs), " "))
@@ -570,24 +557,15 @@ type tool struct {
 }
 
 func (t *tool) once() error {
-	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	defer devnull.Close()
 	cmd := exec.Command(t.path, t.args...)
 	if t.env != nil {
 		cmd.Env = append(os.Environ(), t.env...)
 	}
 	var stdout countWriter
 	cmd.Stdout = &stdout
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
+	wall, _, err := benchkit.RunTimed(cmd)
 	if err != nil {
-		return fmt.Errorf("%s: %v: %s", t.name, err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("%s: %w", t.name, err)
 	}
 	t.walls = append(t.walls, wall)
 	t.out = int(stdout)
@@ -606,31 +584,19 @@ func timeTools(tools []*tool, runs int) error {
 			return err
 		}
 	}
-	for r := 0; r < runs; r++ {
-		for i := range tools { // rotate the order so no tool always runs first
-			if err := tools[(i+r)%len(tools)].once(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return benchkit.Rotated(len(tools), runs, func(i int) error { return tools[i].once() })
 }
 
 // stats drops the warm-up run and returns median, min and max.
 func (t *tool) stats() (med, lo, hi time.Duration) {
-	w := slices.Clone(t.walls[1:])
-	slices.Sort(w)
-	med = w[len(w)/2]
-	if len(w)%2 == 0 {
-		med = (w[len(w)/2-1] + w[len(w)/2]) / 2
-	}
-	return med, w[0], w[len(w)-1]
+	w := benchkit.NewTiming(t.walls[1:])
+	return w.Median(), w.Min(), w.Max()
 }
 
 func report(tools []*tool, runs int) {
 	base, _, _ := tools[1].stats()
 	fmt.Printf("\n%d timed runs per tool after one warm-up, order rotated; output read through a pipe\n", runs)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := benchkit.Table()
 	fmt.Fprintln(tw, "tool\tmedian\tmin\tmax\toutput\tvs floor\t")
 	for _, t := range tools {
 		med, lo, hi := t.stats()
@@ -640,14 +606,14 @@ func report(tools []*tool, runs int) {
 	med, _, _ := tools[0].stats()
 	ratio := float64(med) / float64(base)
 	fmt.Printf("\ntarget: ctx median %s <= %.1f × floor %s = %s: %s (%.2f×)\n", ms(med), targetRatio, ms(base),
-		ms(time.Duration(targetRatio*float64(base))), verdict(ratio <= targetRatio), ratio)
+		ms(time.Duration(targetRatio*float64(base))), benchkit.Verdict(ratio <= targetRatio), ratio)
 	strict, _, _ := tools[3].stats()
 	fmt.Printf("against the strict floor (no fstat, fadvise or output per file): %.2f×\n", float64(med)/float64(strict))
 }
 
 func reportTree(tools []*tool, runs int) {
 	base, _, _ := tools[1].stats()
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := benchkit.Table()
 	fmt.Fprintln(tw, "tool\tmedian\tmin\tmax\toutput\tvs systemd-cgls\t")
 	for _, t := range tools {
 		med, lo, hi := t.stats()
@@ -658,37 +624,13 @@ func reportTree(tools []*tool, runs int) {
 
 // printMachine prints what docs/benchmarks.md records about the machine.
 func printMachine(ctxBin string, hs []hierarchy) {
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
-	mem := "?"
-	root, _ := hostfs.New("/")
-	if data, err := os.ReadFile(root.Proc("meminfo")); err == nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
-				if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
-					mem = fmt.Sprintf("%.1f GiB", kb/(1<<20))
-				}
-			}
-		}
-	}
-	ver := func(path string, args ...string) string {
-		out, _ := exec.Command(path, args...).Output()
-		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
-	}
-	fmt.Printf("machine: %d CPUs, %s RAM, kernel %s, %s\n", runtime.NumCPU(), mem, unix.ByteSliceToString(uts.Release[:]), runtime.Version())
+	fmt.Println(benchkit.Machine())
 	var ms []string
 	for _, h := range hs {
 		ms = append(ms, h.name+" at "+h.mount)
 	}
 	fmt.Printf("hierarchies used: %s\n", strings.Join(ms, ", "))
-	fmt.Printf("ctx: %s (%s)\n", ctxBin, ver(ctxBin, "version"))
+	fmt.Printf("ctx: %s (%s)\n", ctxBin, benchkit.Version(ctxBin, "version"))
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
-
-func verdict(ok bool) string {
-	if ok {
-		return "PASS"
-	}
-	return "MISS"
-}
+func ms(d time.Duration) string { return benchkit.Ms(d, 1) }

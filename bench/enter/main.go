@@ -26,17 +26,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
-	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/ctx-tools/ctx/bench/internal/benchkit"
 )
 
 // targetRatio is the issue's target: ctx's median at most 1.3× nsenter's.
@@ -62,10 +58,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "enter bench: needs root (setns); run `sudo make bench`")
 		return 1
 	}
-	ctxBin, err := filepath.Abs(*ctxPath)
-	if err == nil {
-		_, err = os.Stat(ctxBin)
-	}
+	ctxBin, err := benchkit.CtxBinary(*ctxPath)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "enter bench: ctx binary: %v\n", err)
 		return 1
@@ -85,14 +78,7 @@ func run() int {
 		cleanups = nil
 	}
 	defer cleanup()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sigs
-		fmt.Fprintf(os.Stderr, "\nenter bench: %v: removing the targets\n", s)
-		cleanup()
-		os.Exit(130)
-	}()
+	benchkit.OnSignal("enter bench", "removing the targets", cleanup)
 
 	type target struct {
 		name string
@@ -138,16 +124,16 @@ func run() int {
 				}
 			}
 		}
-		for r := 0; r < *runs; r++ {
-			for i := range tools {
-				t := tools[(i+r)%len(tools)]
-				d, err := t.once()
-				if err != nil {
-					fmt.Fprintf(os.Stderr, "enter bench: %v\n", err)
-					return 1
-				}
-				t.times = append(t.times, d)
+		err := benchkit.Rotated(len(tools), *runs, func(i int) error {
+			d, err := tools[i].once()
+			if err == nil {
+				tools[i].times = append(tools[i].times, d)
 			}
+			return err
+		})
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "enter bench: %v\n", err)
+			return 1
 		}
 		report(tg.name, tools, *runs)
 	}
@@ -187,19 +173,18 @@ func (t *tool) once() (time.Duration, error) {
 	return d, nil
 }
 
-// stats returns the median, 10th and 90th percentile.
+// stats returns the median, 10th and 90th percentile, each at the
+// nearest rank.
 func (t *tool) stats() (med, p10, p90 time.Duration) {
-	s := slices.Clone(t.times)
-	slices.Sort(s)
-	at := func(q float64) time.Duration { return s[int(q*float64(len(s)-1)+0.5)] }
-	return at(0.5), at(0.1), at(0.9)
+	s := benchkit.NewTiming(t.times)
+	return s.Percentile(0.5), s.Percentile(0.1), s.Percentile(0.9)
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/1e6) }
+func ms(d time.Duration) string { return benchkit.Ms(d, 3) }
 
 func report(name string, tools []*tool, runs int) {
 	fmt.Printf("== %s\n%d timed runs per tool after the warm-up, order rotated; stdio to /dev/null\n", name, runs)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := benchkit.Table()
 	fmt.Fprintln(tw, "tool\tmedian\tp10\tp90\t")
 	for _, t := range tools {
 		med, lo, hi := t.stats()
@@ -211,11 +196,7 @@ func report(name string, tools []*tool, runs int) {
 	startMed, _, _ := tools[2].stats()
 	trueMed, _, _ := tools[3].stats()
 	ratio := float64(ctxMed) / float64(nsMed)
-	verdict := "MISS"
-	if ratio <= targetRatio {
-		verdict = "PASS"
-	}
-	fmt.Printf("ratio ctx/nsenter = %.2f× (target ≤ %.1f×): %s\n", ratio, targetRatio, verdict)
+	fmt.Printf("ratio ctx/nsenter = %.2f× (target ≤ %.1f×): %s\n", ratio, targetRatio, benchkit.Verdict(ratio <= targetRatio))
 	fmt.Printf("above its own start-up: ctx enter − ctx version = %s; nsenter − true = %s\n\n",
 		ms(ctxMed-startMed), ms(nsMed-trueMed))
 }
@@ -304,19 +285,11 @@ func dockerTarget() (int, func(), error) {
 
 // printMachine prints what docs/benchmarks.md records about the machine.
 func printMachine(ctxBin, nsenterBin string) {
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
-	ver := func(path string, args ...string) string {
-		out, _ := exec.Command(path, args...).Output()
-		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
-	}
 	link := "dynamically linked"
 	if data, err := os.ReadFile(ctxBin); err == nil && !bytes.Contains(data[:min(len(data), 4096)], []byte("/lib64/ld-linux")) {
 		link = "static"
 	}
-	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("machine: %d CPUs, kernel %s, %s, %s, load %s\n", runtime.NumCPU(),
-		unix.ByteSliceToString(uts.Release[:]), ver(nsenterBin, "--version"), runtime.Version(),
-		strings.Join(strings.Fields(string(load))[:3], " "))
-	fmt.Printf("ctx: %s (%s, %s)\n", ctxBin, ver(ctxBin, "version"), link)
+		benchkit.Kernel(), benchkit.Version(nsenterBin, "--version"), runtime.Version(), benchkit.Load())
+	fmt.Printf("ctx: %s (%s, %s)\n", ctxBin, benchkit.Version(ctxBin, "version"), link)
 }

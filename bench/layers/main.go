@@ -32,18 +32,16 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctx-tools/ctx/bench/internal/benchkit"
 )
 
 // Targets from the issue.
@@ -71,10 +69,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "layers bench: needs root (reads /var/lib/docker, drops caches); run `sudo make bench`")
 		return 1
 	}
-	ctxBin, err := filepath.Abs(*ctxPath)
-	if err == nil {
-		_, err = os.Stat(ctxBin)
-	}
+	ctxBin, err := benchkit.CtxBinary(*ctxPath)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "layers bench: ctx binary: %v\n", err)
 		return 1
@@ -89,14 +84,7 @@ func run() int {
 
 	sc := &scenario{tag: fmt.Sprintf("ctx-bench/layers:%d", os.Getpid())}
 	defer sc.teardown()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sigs
-		fmt.Fprintf(os.Stderr, "\nlayers bench: %v: removing the scenario\n", s)
-		sc.teardown()
-		os.Exit(130)
-	}()
+	benchkit.OnSignal("layers bench", "removing the scenario", sc.teardown)
 
 	start := time.Now()
 	if err := sc.build(*layerFiles, *upperFiles); err != nil {
@@ -149,26 +137,9 @@ func run() int {
 
 // printMachine prints what docs/benchmarks.md records about the machine.
 func printMachine(ctxBin string) {
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
-	mem := "?"
-	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
-				if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
-					mem = fmt.Sprintf("%.1f GiB", kb/(1<<20))
-				}
-			}
-		}
-	}
-	ver := func(path string, args ...string) string {
-		out, _ := exec.Command(path, args...).Output()
-		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
-	}
-	fmt.Printf("machine: %d CPUs, %s RAM, kernel %s, %s, docker %s, %s\n",
-		runtime.NumCPU(), mem, unix.ByteSliceToString(uts.Release[:]), ver("du", "--version"),
-		ver("docker", "version", "--format", "{{.Server.Version}}"), runtime.Version())
-	fmt.Printf("ctx: %s (%s)\n", ctxBin, ver(ctxBin, "version"))
+	fmt.Println(benchkit.Machine(benchkit.Version("du", "--version"),
+		"docker "+benchkit.Version("docker", "version", "--format", "{{.Server.Version}}")))
+	fmt.Printf("ctx: %s (%s)\n", ctxBin, benchkit.Version(ctxBin, "version"))
 }
 
 // scenario is what the benchmark made in docker.
@@ -379,25 +350,12 @@ type tool struct {
 }
 
 func (t *tool) once() error {
-	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	wall, rss, err := benchkit.RunTimed(exec.Command(t.path, t.args...))
 	if err != nil {
-		return err
-	}
-	defer devnull.Close()
-	cmd := exec.Command(t.path, t.args...)
-	cmd.Stdout = devnull
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		return fmt.Errorf("%s: %v: %s", t.name, err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("%s: %w", t.name, err)
 	}
 	t.walls = append(t.walls, wall)
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		t.rss = append(t.rss, ru.Maxrss)
-	}
+	t.rss = append(t.rss, rss)
 	return nil
 }
 
@@ -410,45 +368,28 @@ func timeWarm(tools []*tool, runs int) error {
 		}
 		t.walls, t.rss = t.walls[:0], t.rss[:0]
 	}
-	for r := 0; r < runs; r++ {
-		for i := range tools {
-			if err := tools[(i+r)%len(tools)].once(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return benchkit.Rotated(len(tools), runs, func(i int) error { return tools[i].once() })
 }
 
 // timeCold drops the page, dentry and inode caches before every run.
 func timeCold(tools []*tool, runs int) error {
-	for r := 0; r < runs; r++ {
-		for i := range tools {
-			unix.Sync()
-			if err := os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0); err != nil {
-				return fmt.Errorf("dropping caches: %w", err)
-			}
-			if err := tools[(i+r)%len(tools)].once(); err != nil {
-				return err
-			}
+	return benchkit.Rotated(len(tools), runs, func(i int) error {
+		unix.Sync()
+		if err := os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0); err != nil {
+			return fmt.Errorf("dropping caches: %w", err)
 		}
-	}
-	return nil
+		return tools[i].once()
+	})
 }
 
 // stats returns median, min and max wall time and the peak RSS in KiB.
 func (t *tool) stats() (med, lo, hi time.Duration, peak int64) {
-	w := slices.Clone(t.walls)
-	slices.Sort(w)
-	med = w[len(w)/2]
-	if len(w)%2 == 0 {
-		med = (w[len(w)/2-1] + w[len(w)/2]) / 2
-	}
-	return med, w[0], w[len(w)-1], slices.Max(t.rss)
+	w := benchkit.NewTiming(t.walls)
+	return w.Median(), w.Min(), w.Max(), slices.Max(t.rss)
 }
 
 func report(ctxDu, du, coldCtx, coldDu, ctxAll, df, mil, floor *tool) {
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := benchkit.Table()
 	fmt.Fprintln(tw, "\ntool\truns\tmedian\tmin\tmax\tpeak RSS\t")
 	_, _, _, fl := floor.stats()
 	for _, t := range []*tool{ctxDu, du, coldCtx, coldDu, ctxAll, df, mil, floor} {
@@ -456,7 +397,7 @@ func report(ctxDu, du, coldCtx, coldDu, ctxAll, df, mil, floor *tool) {
 			continue
 		}
 		med, lo, hi, peak := t.stats()
-		rss := fmt.Sprintf("%.1f MB", float64(peak)*1024/1e6)
+		rss := benchkit.MB(peak)
 		if t != floor && peak <= fl {
 			rss = "≤" + rss
 		}
@@ -470,24 +411,17 @@ func report(ctxDu, du, coldCtx, coldDu, ctxAll, df, mil, floor *tool) {
 	}
 	fmt.Println()
 	w := ratio(ctxDu, du)
-	fmt.Printf("warm: ctx layers du / du -s = %.3f (target ≤ %.2f): %s\n", w, targetWarm, verdict(w <= targetWarm))
+	fmt.Printf("warm: ctx layers du / du -s = %.3f (target ≤ %.2f): %s\n", w, targetWarm, benchkit.Verdict(w <= targetWarm))
 	c := ratio(coldCtx, coldDu)
-	fmt.Printf("cold: ctx layers du / du -s = %.3f (target ≤ %.2f): %s\n", c, targetCold, verdict(c <= targetCold))
+	fmt.Printf("cold: ctx layers du / du -s = %.3f (target ≤ %.2f): %s\n", c, targetCold, benchkit.Verdict(c <= targetCold))
 	a := ratio(ctxAll, df)
-	fmt.Printf("--all: ctx layers du --all / docker system df -v = %.3f (target ≤ %.2f): %s\n", a, targetAll, verdict(a <= targetAll))
+	fmt.Printf("--all: ctx layers du --all / docker system df -v = %.3f (target ≤ %.2f): %s\n", a, targetAll, benchkit.Verdict(a <= targetAll))
 	if mil != nil {
 		_, _, _, peak := mil.stats()
-		fmt.Printf("memory: ctx peak RSS on the 1M-file layer %.1f MB (target ≤ 100 MB): %s\n",
-			float64(peak)*1024/1e6, verdict(float64(peak)*1024 <= targetRSS))
+		fmt.Printf("memory: ctx peak RSS on the 1M-file layer %s (target ≤ 100 MB): %s\n",
+			benchkit.MB(peak), benchkit.Verdict(float64(peak)*1024 <= targetRSS))
 	}
-	fmt.Printf("(peak RSS is ru_maxrss; a child inherits its launcher's peak, here %.1f MB, as a floor)\n", float64(fl)*1024/1e6)
+	fmt.Println(benchkit.FloorNote(fl))
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
-
-func verdict(ok bool) string {
-	if ok {
-		return "PASS"
-	}
-	return "MISS"
-}
+func ms(d time.Duration) string { return benchkit.Ms(d, 1) }

@@ -29,18 +29,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
-	"path/filepath"
-	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctx-tools/ctx/bench/internal/benchkit"
 )
 
 // targets from the issue: ctx at most 0.2× the fastest iproute2 peer at
@@ -73,10 +69,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "net bench: need -runs >= 1")
 		return 1
 	}
-	ctxBin, err := filepath.Abs(*ctxPath)
-	if err == nil {
-		_, err = os.Stat(ctxBin)
-	}
+	ctxBin, err := benchkit.CtxBinary(*ctxPath)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "net bench: ctx binary: %v\n", err)
 		return 1
@@ -90,14 +83,7 @@ func run() int {
 
 	sc := &scenario{prefix: fmt.Sprintf("ctxbench-%d", os.Getpid()), ip: ipBin}
 	defer sc.teardown()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sigs
-		fmt.Fprintf(os.Stderr, "\nnet bench: %v: removing the scenario\n", s)
-		sc.teardown()
-		os.Exit(130)
-	}()
+	benchkit.OnSignal("net bench", "removing the scenario", sc.teardown)
 
 	if err := sc.init(); err != nil {
 		fmt.Fprintf(os.Stderr, "net bench: building the bridge namespace: %v\n", err)
@@ -112,8 +98,7 @@ func run() int {
 		fmt.Printf("\n== %d namespaces on one bridge (built in %.1fs); the host has %d network namespaces in /run/netns\n",
 			n, time.Since(start).Seconds(), countNamed())
 		if *hold && n == sizes[len(sizes)-1] {
-			fmt.Println("holding the scenario; Ctrl-C removes it")
-			select {}
+			benchkit.Hold()
 		}
 		if err := sc.verify(ctxBin, n); err != nil {
 			fmt.Fprintf(os.Stderr, "net bench: ctx output: %v\n", err)
@@ -136,29 +121,8 @@ func run() int {
 
 // printMachine prints what docs/benchmarks.md records about the machine.
 func printMachine(ctxBin, ipBin string) {
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
-	mem := "?"
-	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
-				if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
-					mem = fmt.Sprintf("%.1f GiB", kb/(1<<20))
-				}
-			}
-		}
-	}
-	load := "?"
-	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
-		load = strings.Join(strings.Fields(string(data))[:3], " ")
-	}
-	ver := func(path string, args ...string) string {
-		out, _ := exec.Command(path, args...).Output()
-		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
-	}
-	fmt.Printf("machine: %d CPUs, %s RAM, kernel %s, %s, %s, load average %s\n",
-		runtime.NumCPU(), mem, unix.ByteSliceToString(uts.Release[:]), ver(ipBin, "-V"), runtime.Version(), load)
-	fmt.Printf("ctx: %s (%s)\n", ctxBin, ver(ctxBin, "version"))
+	fmt.Printf("%s, load average %s\n", benchkit.Machine(benchkit.Version(ipBin, "-V")), benchkit.Load())
+	fmt.Printf("ctx: %s (%s)\n", ctxBin, benchkit.Version(ctxBin, "version"))
 }
 
 func countNamed() int {
@@ -369,20 +333,9 @@ type tool struct {
 }
 
 func (t *tool) once() error {
-	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	wall, _, err := benchkit.RunTimed(exec.Command(t.path, t.args...))
 	if err != nil {
-		return err
-	}
-	defer devnull.Close()
-	cmd := exec.Command(t.path, t.args...)
-	cmd.Stdout = devnull
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		return fmt.Errorf("%s: %v: %s", t.name, err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("%s: %w", t.name, err)
 	}
 	t.walls = append(t.walls, wall)
 	return nil
@@ -391,31 +344,19 @@ func (t *tool) once() error {
 // timeAll runs every tool once to warm up, then runs times, rotating the
 // order each round so no tool always runs first.
 func timeAll(tools []*tool, runs int) error {
-	for r := 0; r <= runs; r++ {
-		for i := range tools {
-			if err := tools[(i+r)%len(tools)].once(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return benchkit.Rotated(len(tools), runs+1, func(i int) error { return tools[i].once() })
 }
 
 // stats drops the warm-up run and returns the median, min and max.
 func (t *tool) stats() (med, lo, hi time.Duration) {
-	w := slices.Clone(t.walls[1:])
-	slices.Sort(w)
-	med = w[len(w)/2]
-	if len(w)%2 == 0 {
-		med = (w[len(w)/2-1] + w[len(w)/2]) / 2
-	}
-	return med, w[0], w[len(w)-1]
+	w := benchkit.NewTiming(t.walls[1:])
+	return w.Median(), w.Min(), w.Max()
 }
 
 func report(tools []*tool, n, runs int) {
 	ctxMed, _, _ := tools[0].stats()
 	fmt.Printf("%d timed runs per tool after one warm-up, order rotated; stdout to /dev/null\n", runs)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := benchkit.Table()
 	fmt.Fprintln(tw, "tool\tmedian\tmin\tmax\tctx / tool\t")
 	for _, t := range tools {
 		med, lo, hi := t.stats()
@@ -430,15 +371,8 @@ func report(tools []*tool, n, runs int) {
 		med, _, _ := t.stats()
 		ratio := float64(ctxMed) / float64(med)
 		fmt.Printf("target at %d: ctx %s <= %.1f × %s %s = %s: %.3f× %s\n", n, ms(ctxMed), target, t.name, ms(med),
-			ms(time.Duration(target*float64(med))), ratio, verdict(ratio <= target))
+			ms(time.Duration(target*float64(med))), ratio, benchkit.Verdict(ratio <= target))
 	}
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
-
-func verdict(ok bool) string {
-	if ok {
-		return "PASS"
-	}
-	return "MISS"
-}
+func ms(d time.Duration) string { return benchkit.Ms(d, 1) }

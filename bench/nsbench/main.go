@@ -24,18 +24,16 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctx-tools/ctx/bench/internal/benchkit"
 )
 
 // Targets from the issue: ctx takes at most 0.25× lsns's default time, with
@@ -67,10 +65,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "nsbench: need -runs >= 1 and -nsprocs <= -procs")
 		return 1
 	}
-	ctxBin, err := filepath.Abs(*ctxPath)
-	if err == nil {
-		_, err = os.Stat(ctxBin)
-	}
+	ctxBin, err := benchkit.CtxBinary(*ctxPath)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "nsbench: ctx binary: %v\n", err)
 		return 1
@@ -90,14 +85,7 @@ func run() int {
 
 	sc := &scenario{}
 	defer sc.teardown()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sigs
-		fmt.Fprintf(os.Stderr, "\nnsbench: %v: removing the scenario\n", s)
-		sc.teardown()
-		os.Exit(130)
-	}()
+	benchkit.OnSignal("nsbench", "removing the scenario", sc.teardown)
 
 	start := time.Now()
 	if err := sc.build(sleepBin, *procs, *nsProcs); err != nil {
@@ -114,8 +102,7 @@ func run() int {
 	}
 
 	if *hold {
-		fmt.Println("holding the scenario; Ctrl-C removes it")
-		select {}
+		benchkit.Hold()
 	}
 	if err := verifyCtx(ctxBin, cen.ownNS); err != nil {
 		fmt.Fprintf(os.Stderr, "nsbench: ctx output: %v\n", err)
@@ -153,26 +140,8 @@ func run() int {
 
 // printMachine prints what docs/benchmarks.md records about the machine.
 func printMachine(ctxBin, lsnsBin string) {
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
-	mem := "?"
-	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
-				if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
-					mem = fmt.Sprintf("%.1f GiB", kb/(1<<20))
-				}
-			}
-		}
-	}
-	ver := func(path string, args ...string) string {
-		out, _ := exec.Command(path, args...).Output()
-		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
-	}
-	fmt.Printf("machine: %d CPUs, %s RAM, kernel %s, %s, %s\n",
-		runtime.NumCPU(), mem, unix.ByteSliceToString(uts.Release[:]),
-		ver(lsnsBin, "--version"), runtime.Version())
-	fmt.Printf("ctx: %s (%s)\n", ctxBin, ver(ctxBin, "version"))
+	fmt.Println(benchkit.Machine(benchkit.Version(lsnsBin, "--version")))
+	fmt.Printf("ctx: %s (%s)\n", ctxBin, benchkit.Version(ctxBin, "version"))
 }
 
 // scenario is the set of processes the benchmark made.
@@ -419,52 +388,34 @@ type tool struct {
 // once runs the tool with stdout on /dev/null and records its wall time
 // and peak RSS.
 func (t *tool) once() (time.Duration, error) {
-	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	wall, rss, err := benchkit.RunTimed(exec.Command(t.path, t.args...))
 	if err != nil {
-		return 0, err
-	}
-	defer devnull.Close()
-	cmd := exec.Command(t.path, t.args...)
-	cmd.Stdout = devnull
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %v: %s", t.name, err, strings.TrimSpace(stderr.String()))
+		return 0, fmt.Errorf("%s: %w", t.name, err)
 	}
 	t.walls = append(t.walls, wall)
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		t.rss = append(t.rss, ru.Maxrss)
-	}
+	t.rss = append(t.rss, rss)
 	return wall, nil
 }
 
 // stats drops the warm-up run and returns median, min and max wall time and
 // the peak RSS over the timed runs.
 func (t *tool) stats() (med, lo, hi time.Duration, peak int64) {
-	w := slices.Clone(t.walls[1:])
-	slices.Sort(w)
-	med = w[len(w)/2]
-	if len(w)%2 == 0 {
-		med = (w[len(w)/2-1] + w[len(w)/2]) / 2
-	}
+	w := benchkit.NewTiming(t.walls[1:])
 	if len(t.rss) > 1 {
 		peak = slices.Max(t.rss[1:])
 	}
-	return med, w[0], w[len(w)-1], peak
+	return w.Median(), w.Min(), w.Max(), peak
 }
 
 func report(tools []*tool, floor *tool, runs int) {
 	base, _, _, _ := tools[2].stats() // lsns, default output
 	fmt.Printf("%d timed runs per tool after one warm-up, order rotated; stdout to /dev/null\n", runs)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := benchkit.Table()
 	fmt.Fprintln(tw, "tool\tmedian\tmin\tmax\tpeak RSS\tvs lsns\t")
 	_, _, _, fl := floor.stats()
 	for _, t := range append(tools, floor) {
 		med, lo, hi, peak := t.stats()
-		rss := fmt.Sprintf("%.1f MB", float64(peak)*1024/1e6)
+		rss := benchkit.MB(peak)
 		if t != floor && peak <= fl {
 			rss = "≤" + rss // at the floor: the tool's own peak is lower
 		}
@@ -479,17 +430,9 @@ func report(tools []*tool, floor *tool, runs int) {
 	fmt.Printf("\nratios: ctx/lsns = %.3f, ctx/lsns -J = %.3f, lsns -J/lsns = %.3f\n",
 		ratio, float64(med)/float64(jsonMed), float64(jsonMed)/float64(base))
 	fmt.Printf("time: ctx median %s <= %.2f × lsns %s = %s: %s\n", ms(med), targetRatio, ms(base),
-		ms(time.Duration(targetRatio*float64(base))), verdict(ratio <= targetRatio))
-	fmt.Printf("memory: ctx peak RSS %.1f MB <= 60 MB: %s\n", float64(peak)*1024/1e6, verdict(peak*1024 <= targetRSSkB*1000))
-	fmt.Printf("(peak RSS is ru_maxrss; a child inherits its launcher's peak, here %.1f MB, as a floor)\n",
-		float64(fl)*1024/1e6)
+		ms(time.Duration(targetRatio*float64(base))), benchkit.Verdict(ratio <= targetRatio))
+	fmt.Printf("memory: ctx peak RSS %s <= 60 MB: %s\n", benchkit.MB(peak), benchkit.Verdict(peak*1024 <= targetRSSkB*1000))
+	fmt.Println(benchkit.FloorNote(fl))
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
-
-func verdict(ok bool) string {
-	if ok {
-		return "PASS"
-	}
-	return "MISS"
-}
+func ms(d time.Duration) string { return benchkit.Ms(d, 1) }

@@ -25,16 +25,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctx-tools/ctx/bench/internal/benchkit"
 )
 
 // targetRatio is the issue's target: ctx's median at most 0.5× runc's.
@@ -78,10 +77,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "run bench: needs root (namespaces, cgroups); run `sudo make bench`")
 		return 1
 	}
-	ctxBin, err := filepath.Abs(*ctxPath)
-	if err == nil {
-		_, err = os.Stat(ctxBin)
-	}
+	ctxBin, err := benchkit.CtxBinary(*ctxPath)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "run bench: ctx binary: %v\n", err)
 		return 1
@@ -113,14 +109,7 @@ func run() int {
 		os.RemoveAll(dir)
 	}
 	defer cleanup()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sigs
-		fmt.Fprintf(os.Stderr, "\nrun bench: %v: cleaning up\n", s)
-		cleanup()
-		os.Exit(130)
-	}()
+	benchkit.OnSignal("run bench", "cleaning up", cleanup)
 
 	rootfs := filepath.Join(dir, "bundle", "rootfs")
 	if err := makeRootfs(rootfs); err != nil {
@@ -161,21 +150,21 @@ func run() int {
 			n++
 		}
 	}
-	for r := 0; r < *runs; r++ {
-		for i := range tools {
-			t := tools[(i+r)%len(tools)]
-			d, err := t.once(n)
-			n++
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "run bench:", err)
-				return 1
-			}
-			t.times = append(t.times, d)
+	err = benchkit.Rotated(len(tools), *runs, func(i int) error {
+		d, err := tools[i].once(n)
+		n++
+		if err == nil {
+			tools[i].times = append(tools[i].times, d)
 		}
+		return err
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run bench:", err)
+		return 1
 	}
 
 	fmt.Printf("\n%d runs per tool after %d warm-up runs, order rotated each round\n\n", *runs, *warm)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := benchkit.Table()
 	fmt.Fprintln(tw, "tool\tmedian\tp10\tp90\tvs runc\t")
 	rm := median(runc.times)
 	for _, t := range tools {
@@ -198,6 +187,9 @@ func run() int {
 
 func median(ds []time.Duration) time.Duration { return pct(ds, 50) }
 
+// pct is the p-th percentile at the rank rounded down, not
+// benchkit.Timing's nearest rank: docs/benchmarks.md quotes figures
+// computed this way.
 func pct(ds []time.Duration, p int) time.Duration {
 	if len(ds) == 0 {
 		return 0
@@ -266,13 +258,6 @@ func makeBundle(runcBin, dir string) error {
 }
 
 func printMachine(ctxBin, runcBin string) {
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
-	ver := func(path string, args ...string) string {
-		out, _ := exec.Command(path, args...).Output()
-		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
-	}
-	load, _ := os.ReadFile("/proc/loadavg")
 	mode := "v1"
 	var st unix.Statfs_t
 	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
@@ -281,7 +266,6 @@ func printMachine(ctxBin, runcBin string) {
 		mode = "hybrid"
 	}
 	fmt.Printf("machine: %d CPUs, kernel %s, cgroups %s, %s, %s, load %s\n", runtime.NumCPU(),
-		unix.ByteSliceToString(uts.Release[:]), mode, ver(runcBin, "--version"), runtime.Version(),
-		strings.Join(strings.Fields(string(load))[:3], " "))
-	fmt.Printf("ctx: %s (%s)\n", ctxBin, ver(ctxBin, "version"))
+		benchkit.Kernel(), mode, benchkit.Version(runcBin, "--version"), runtime.Version(), benchkit.Load())
+	fmt.Printf("ctx: %s (%s)\n", ctxBin, benchkit.Version(ctxBin, "version"))
 }
