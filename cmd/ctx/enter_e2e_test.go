@@ -685,3 +685,43 @@ func TestEnterOptions(t *testing.T) {
 		}
 	})
 }
+
+// TestEnterFastPath holds the constructor's fast path for the exact shape
+// `ctx enter PID -a -- CMD` to the Go path (the same options in another
+// order): same namespaces, working directory, user, fds and exit status,
+// for a target in all eight namespaces and for one sharing ctx's user and
+// time namespaces. With extra fds open in ctx, only 0, 1 and 2 reach CMD.
+func TestEnterFastPath(t *testing.T) {
+	script := readlinkAll + `; ls /proc/self/fd | tr '\n' ' '; echo; pwd; id -u; exit 5`
+	extra, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	for name, args := range map[string][]string{
+		"all types":  {"--user", "--map-root-user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup", "--time"},
+		"some types": {"--mount", "--uts", "--net", "--pid"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := strconv.Itoa(enterTarget(t, nil, args...))
+			bin := hostfstest.Binary(t)
+			fast := runBin(t, bin, []*os.File{extra}, "enter", p, "-a", "--", "sh", "-c", script)
+			slow := runBin(t, bin, []*os.File{extra}, "enter", "-a", p, "--", "sh", "-c", script)
+			if fast.code != 5 || slow.code != 5 || fast.out != slow.out || fast.err != slow.err {
+				t.Errorf("fast path: exit %d, %q, %q\nGo path: exit %d, %q, %q", fast.code, fast.out, fast.err, slow.code, slow.out, slow.err)
+			}
+			if lines := strings.Split(fast.out, "\n"); len(lines) <= len(nsTypes) || strings.TrimSpace(lines[len(nsTypes)]) != "0 1 2 3" {
+				// ls itself holds fd 3 open on /proc/self/fd.
+				t.Errorf("fds seen by the command: %q; want 0 1 2 and ls's own 3", at(lines, len(nsTypes)))
+			}
+		})
+	}
+	t.Run("gone", func(t *testing.T) {
+		// A PID that does not exist falls through to the Go path, which
+		// explains it.
+		r := ctxEnter(t, "999999999", "-a", "--", "true")
+		if r.code == 0 || !strings.Contains(r.err, "999999999") {
+			t.Errorf("exit %d, %q; want an error naming the PID", r.code, r.err)
+		}
+	})
+}

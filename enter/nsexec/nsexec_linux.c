@@ -8,7 +8,8 @@
 // github.com/ctx-tools/ctx/enter for how the request is built.
 //
 // It does nothing unless the marker variable _CTX_NSEXEC names a sealed
-// memfd holding a request. On success it never returns: it execs the
+// memfd holding a request, or argv is exactly `ctx enter PID -a -- CMD...`
+// (fast_enter: see doc.go). On success it never returns: it execs the
 // command (and, when it had to fork for a pid or time namespace, stays
 // behind as the relay that passes signals in and the exit status out). On
 // failure it records what failed in ctx_nsexec_status and returns, so the
@@ -46,6 +47,12 @@
 #endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
 #endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
@@ -600,19 +607,124 @@ static void go_back(struct request *r)
 	_exit(code);
 }
 
-__attribute__((constructor)) static void ctx_nsexec(void)
+// harden marks this process as an entry and, before anything else, makes
+// it non-dumpable: no process of the target may ptrace it or open
+// /proc/<ctx>/exe or /proc/<ctx>/fd (CVE-2019-5736 class).
+static int harden(void)
 {
-	const char *m = getenv(MARKER);
-	if (!m)
-		return;
 	status.active = 1;
 	prctl(PR_SET_NAME, "ctx", 0, 0, 0); // not "exe": the relay shows as ctx
-	// Before anything else: no process of the target may ptrace us or
-	// open /proc/<ctx>/exe or /proc/<ctx>/fd (CVE-2019-5736 class).
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
 		fail("dumpable", NULL, NULL, errno);
+		return -1;
+	}
+	return 0;
+}
+
+// enter runs the request: it never returns when the command runs; when a
+// step fails it steps back (go_back) so the Go runtime can start and
+// report.
+static void enter(struct request *r)
+{
+	run(r);
+	go_back(r);
+	if (r->selfpid >= 0)
+		close(r->selfpid);
+}
+
+static void init_request(struct request *r)
+{
+	memset(r, 0, sizeof *r);
+	r->pidfd = r->selfpid = r->rootfd = r->wdfd = -1;
+	r->uid = r->gid = -1;
+	r->closefrom = 3;
+	for (int t = 0; t < NTYPES; t++)
+		r->nsfd[t] = -1;
+}
+
+static void close_request(struct request *r)
+{
+	for (int t = 0; t < NTYPES; t++)
+		if (r->nsfd[t] >= 0)
+			close(r->nsfd[t]);
+	if (r->pidfd >= 0)
+		close(r->pidfd);
+	if (r->selfpid >= 0)
+		close(r->selfpid);
+}
+
+// fast_enter serves the one shape `ctx enter PID -a -- CMD [ARG...]`, the
+// nsenter -t PID -a of ctx, without starting the Go runtime: a Go start-up
+// costs more than nsenter's whole run. It builds the request the Go side
+// would (every namespace of the target that differs from ctx's own, mnt
+// always; fork for pid and time; ctx's environment; fds 0-2 only) from the
+// target's /proc/PID/ns files. Anything else, a host-root setting (the Go
+// side reads /proc under it), or a failure before the first setns returns
+// without a trace, and the Go path does the entry and reports.
+static void fast_enter(int argc, char **argv, char **envp)
+{
+	if (argc < 6 || !argv || strcmp(argv[1], "enter") || strcmp(argv[3], "-a") || strcmp(argv[4], "--") ||
+	    !argv[5][0] || getenv("CTX_HOST_ROOT") || getenv("HOST_PROC") || getenv("CTX_AUTO_HOST_ROOT"))
+		return;
+	long pid = number(argv[2]);
+	if (pid <= 0 || pid > 0x3fffffff)
+		return;
+	struct request r;
+	init_request(&r);
+	r.pidfd = (int)syscall(SYS_pidfd_open, (int)pid, 0);
+	if (r.pidfd < 0)
+		return;
+	fcntl(r.pidfd, F_SETFD, FD_CLOEXEC);
+	for (int t = 0; t < NTYPES; t++) {
+		char own[64], target[64];
+		struct stat os, ts;
+		snprintf(own, sizeof own, "/proc/self/ns/%s", types[t].name);
+		snprintf(target, sizeof target, "/proc/%ld/ns/%s", pid, types[t].name);
+		if (stat(own, &os) < 0)
+			continue; // a type this kernel lacks
+		int fd = open(target, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &ts) < 0) {
+			if (fd >= 0)
+				close(fd);
+			close_request(&r);
+			return;
+		}
+		if (t != T_MNT && os.st_dev == ts.st_dev && os.st_ino == ts.st_ino) {
+			close(fd); // already there: joining one's own user ns is EINVAL
+			continue;
+		}
+		r.nsfd[t] = fd;
+		if (t == T_PID || t == T_TIME)
+			r.fork = 1;
+	}
+	if (r.nsfd[T_PID] >= 0 && (r.selfpid = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0) {
+		close_request(&r);
 		return;
 	}
+	// The target may have exited while its files were opened.
+	if (syscall(SYS_pidfd_send_signal, r.pidfd, 0, NULL, 0) < 0) {
+		close_request(&r);
+		return;
+	}
+	r.argv = argv + 5;
+	r.envp = envp;
+	if (harden() < 0) {
+		close_request(&r);
+		return;
+	}
+	enter(&r);
+}
+
+// glibc passes argc, argv and envp to constructors, static or dynamic.
+__attribute__((constructor)) static void ctx_nsexec(int argc, char **argv, char **envp)
+{
+	const char *m = getenv(MARKER);
+	if (!m) {
+		fast_enter(argc, argv, envp);
+		return;
+	}
+	if (harden() < 0)
+		return;
 	long fd = number(m);
 	unsetenv(MARKER);
 	if (fd < 3) {
@@ -622,8 +734,5 @@ __attribute__((constructor)) static void ctx_nsexec(void)
 	struct request r;
 	if (read_request((int)fd, &r) < 0)
 		return;
-	run(&r);
-	go_back(&r);
-	if (r.selfpid >= 0)
-		close(r.selfpid);
+	enter(&r);
 }
