@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ctx-tools/ctx/cmd/internal/iostreams"
@@ -85,6 +86,40 @@ func TestHostRootFromEnvironment(t *testing.T) {
 		}
 		if p := tt.env["HOST_PROC"]; p != "" && root.Proc() != p {
 			t.Errorf("HOST_PROC=%s: proc %q", p, root.Proc())
+		}
+	}
+}
+
+func TestColorPrefixes(t *testing.T) {
+	const red, yellow = "\x1b[31merror:\x1b[0m ", "\x1b[33mwarning:\x1b[0m "
+	tests := []struct {
+		name     string
+		args     []string
+		tty      bool
+		noColor  string
+		wantPref string
+	}{
+		{"auto, not a terminal", []string{"ps", "99999"}, false, "", "error: "},
+		{"auto, terminal", []string{"ps", "99999"}, true, "", red},
+		{"auto, terminal, NO_COLOR", []string{"ps", "99999"}, true, "1", "error: "},
+		{"never, terminal", []string{"--color", "never", "ps", "99999"}, true, "", "error: "},
+		{"always, not a terminal", []string{"--color", "always", "ps", "99999"}, false, "1", red},
+		{"warnings, always", []string{"--color", "always", "inspect", "web-1"}, false, "", yellow},
+	}
+	for _, tt := range tests {
+		ios, _, _, errOut := iostreams.Test()
+		ios.SetStderrTTY(tt.tty)
+		f := NewFactory(ios, func(k string) string {
+			if k == "NO_COLOR" {
+				return tt.noColor
+			}
+			return ""
+		})
+		root := fixture(t)
+		f.Host = func() (hostfs.Root, error) { return root, nil }
+		run(context.Background(), f, NewRootCmd(f), tt.args)
+		if !strings.HasPrefix(errOut.String(), tt.wantPref) {
+			t.Errorf("%s: stderr %q; want it to start with %q", tt.name, errOut.String(), tt.wantPref)
 		}
 	}
 }

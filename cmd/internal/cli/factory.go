@@ -64,10 +64,23 @@ func (f *Factory) EmitTo(w io.Writer, d printers.Doc) error {
 	if len(d.Warnings) > 0 {
 		f.warned = true
 		if f.Printer.Output != "json" {
-			printers.PrintWarnings(f.IO.ErrOut, d.Warnings)
+			printers.PrintWarningsColor(f.IO.ErrOut, d.Warnings, f.colorErr())
 		}
 	}
 	return printers.Print(w, *f.Printer, d)
+}
+
+// colorErr reports whether stderr's warning and error prefixes get color:
+// --color always, or auto on a terminal; NO_COLOR (any value) turns it off
+// unless --color always.
+func (f *Factory) colorErr() bool {
+	switch f.Color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return f.IO.IsStderrTTY() && f.getenv("NO_COLOR") == ""
 }
 
 // autoHostRoot is the sidecar image's default: the image sets

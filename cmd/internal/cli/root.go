@@ -56,7 +56,7 @@ process; without them they show what they can and warn about the rest.`,
 	pf.StringVar(&f.hostFlags.cgroup, "cgroup-root", "", "cgroup mount root of the host (default <host-root>/sys/fs/cgroup)")
 	f.Printer.AddFlags(pf)
 	pf.BoolVar(&f.Strict, "strict", false, "treat warnings (partial results) as failure: exit 8")
-	pf.StringVar(&f.Color, "color", "auto", "color output: auto|always|never (NO_COLOR is honoured)")
+	pf.StringVar(&f.Color, "color", "auto", "color the warning and error prefixes on stderr: auto (on a terminal), always, never; NO_COLOR turns auto off")
 	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "say more about what was skipped")
 
 	root.AddCommand(
@@ -116,7 +116,7 @@ func run(ctx context.Context, f *Factory, root *cobra.Command, args []string) Ex
 		for i, l := range lines {
 			lines[i] = printers.Escape(l)
 		}
-		fmt.Fprintln(f.IO.ErrOut, "error: "+strings.Join(lines, "\n"))
+		fmt.Fprintln(f.IO.ErrOut, printers.Prefix("error:", printers.Red, f.colorErr())+" "+strings.Join(lines, "\n"))
 	}
 	if usage && cmd != nil && !errors.Is(err, printers.ErrFormat) {
 		fmt.Fprintln(f.IO.ErrOut, "\n"+cmd.UsageString())

@@ -20,7 +20,7 @@ type IOStreams struct {
 	Out    io.Writer
 	ErrOut io.Writer
 
-	stdoutTTY bool
+	stdoutTTY, stderrTTY bool
 }
 
 // System returns the process's standard streams, with stdout's terminal
@@ -31,6 +31,7 @@ func System() *IOStreams {
 		Out:       os.Stdout,
 		ErrOut:    os.Stderr,
 		stdoutTTY: isTerminal(os.Stdout.Fd()),
+		stderrTTY: isTerminal(os.Stderr.Fd()),
 	}
 }
 
@@ -48,3 +49,10 @@ func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 // SetStdoutTTY overrides whether stdout counts as a terminal, for tests and
 // for flags that force one behavior.
 func (s *IOStreams) SetStdoutTTY(tty bool) { s.stdoutTTY = tty }
+
+// IsStderrTTY reports whether stderr is a terminal; warning and error
+// prefixes are colored only then (with --color auto).
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// SetStderrTTY overrides whether stderr counts as a terminal, for tests.
+func (s *IOStreams) SetStderrTTY(tty bool) { s.stderrTTY = tty }

@@ -55,10 +55,30 @@ func Print(w io.Writer, f Flags, d Doc) error {
 }
 
 // PrintWarnings writes each warning, escaped, on its own line prefixed by "warning: ".
-func PrintWarnings(w io.Writer, warnings []string) {
+func PrintWarnings(w io.Writer, warnings []string) { PrintWarningsColor(w, warnings, false) }
+
+// PrintWarningsColor is PrintWarnings with the prefix in yellow when color
+// is set (a terminal, or --color always, and no NO_COLOR).
+func PrintWarningsColor(w io.Writer, warnings []string, color bool) {
+	prefix := Prefix("warning:", Yellow, color)
 	for _, s := range warnings {
-		fmt.Fprintf(w, "warning: %s\n", Escape(s))
+		fmt.Fprintf(w, "%s %s\n", prefix, Escape(s))
 	}
+}
+
+// ANSI colors for the stderr prefixes.
+const (
+	Red    = "31"
+	Yellow = "33"
+)
+
+// Prefix returns p, wrapped in an ANSI color when color is set. It is for
+// ctx's own fixed words only: untrusted text is never colored, only escaped.
+func Prefix(p, ansi string, color bool) string {
+	if !color {
+		return p
+	}
+	return "\x1b[" + ansi + "m" + p + "\x1b[0m"
 }
 
 // envelope is the versioned JSON contract; exactly one of Items and Item is set.
