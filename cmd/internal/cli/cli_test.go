@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/ctx-tools/ctx/cmd/internal/iostreams"
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
@@ -122,4 +124,29 @@ func TestColorPrefixes(t *testing.T) {
 			t.Errorf("%s: stderr %q; want it to start with %q", tt.name, errOut.String(), tt.wantPref)
 		}
 	}
+}
+
+// parseArgs builds a command with newCmd and executes it on args with a
+// runF that only keeps the options: argv to options, nothing run. It
+// reports an error that was not wanted, or a wanted one that did not come,
+// and returns the options only when the parse succeeded as wanted.
+func parseArgs[O any](t *testing.T, args []string, wantErr bool, newCmd func(*Factory, func(context.Context, *O) error) *cobra.Command) *O {
+	t.Helper()
+	ios, _, _, _ := iostreams.Test()
+	f := NewFactory(ios, func(string) string { return "" })
+	var got *O
+	cmd := newCmd(f, func(_ context.Context, o *O) error { got = o; return nil })
+	cmd.SetArgs(args)
+	cmd.SetOut(ios.Out)
+	cmd.SetErr(ios.ErrOut)
+	err := cmd.Execute()
+	switch {
+	case wantErr && err == nil:
+		t.Errorf("%v: no error; want one", args)
+	case !wantErr && err != nil:
+		t.Errorf("%v: %v", args, err)
+	case !wantErr:
+		return got
+	}
+	return nil
 }

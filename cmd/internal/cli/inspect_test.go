@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"os/exec"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ctx-tools/ctx/cmd/internal/iostreams"
 	"github.com/ctx-tools/ctx/inspect"
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
@@ -33,22 +31,8 @@ func TestNewCmdInspect(t *testing.T) {
 		{args: []string{"a", "--fail-on", "severe"}, wantErr: true},
 	}
 	for _, tt := range tests {
-		ios, _, _, _ := iostreams.Test()
-		f := NewFactory(ios, func(string) string { return "" })
-		var got *inspectOptions
-		cmd := newCmdInspect(f, func(_ context.Context, o *inspectOptions) error { got = o; return nil })
-		cmd.SetArgs(tt.args)
-		cmd.SetOut(ios.Out)
-		cmd.SetErr(ios.ErrOut)
-		err := cmd.Execute()
-		if tt.wantErr {
-			if err == nil {
-				t.Errorf("%v: no error; want one", tt.args)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%v: %v", tt.args, err)
+		got := parseArgs(t, tt.args, tt.wantErr, newCmdInspect)
+		if got == nil {
 			continue
 		}
 		if got.Target != tt.target || got.Check != tt.check || got.All != tt.all || got.FailOn != tt.failOn {

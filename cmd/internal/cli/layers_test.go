@@ -180,22 +180,8 @@ func TestNewCmdLayersDu(t *testing.T) {
 		{args: []string{"--all", "--top", "-1"}, wantErr: true},
 	}
 	for _, tt := range tests {
-		ios, _, _, _ := iostreams.Test()
-		f := NewFactory(ios, func(string) string { return "" })
-		var got *layersOptions
-		cmd := newCmdLayersDu(f, func(_ context.Context, o *layersOptions) error { got = o; return nil })
-		cmd.SetArgs(tt.args)
-		cmd.SetOut(ios.Out)
-		cmd.SetErr(ios.ErrOut)
-		err := cmd.Execute()
-		if tt.wantErr {
-			if err == nil {
-				t.Errorf("%v: no error; want one", tt.args)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%v: %v", tt.args, err)
+		got := parseArgs(t, tt.args, tt.wantErr, newCmdLayersDu)
+		if got == nil {
 			continue
 		}
 		if strings.Join(got.Targets, ",") != strings.Join(tt.targets, ",") || got.All != tt.all || got.By != tt.by || got.Top != tt.top {

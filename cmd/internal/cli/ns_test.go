@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/ctx-tools/ctx/cmd/internal/iostreams"
 )
 
 func TestNewCmdNSLs(t *testing.T) {
@@ -26,22 +23,8 @@ func TestNewCmdNSLs(t *testing.T) {
 		{args: []string{"extra"}, wantErr: true},
 	}
 	for _, tt := range tests {
-		ios, _, _, _ := iostreams.Test()
-		f := NewFactory(ios, func(string) string { return "" })
-		var got *nsOptions
-		cmd := newCmdNSLs(f, func(_ context.Context, o *nsOptions) error { got = o; return nil })
-		cmd.SetArgs(tt.args)
-		cmd.SetOut(ios.Out)
-		cmd.SetErr(ios.ErrOut)
-		err := cmd.Execute()
-		if tt.wantErr {
-			if err == nil {
-				t.Errorf("%v: no error; want one", tt.args)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%v: %v", tt.args, err)
+		got := parseArgs(t, tt.args, tt.wantErr, newCmdNSLs)
+		if got == nil {
 			continue
 		}
 		if !reflect.DeepEqual(got.Types, tt.want.Types) || got.Tree != tt.want.Tree || got.Tasks != tt.want.Tasks {
