@@ -16,7 +16,7 @@ func readDir(fd int, buf []byte, fn func(name []byte, namePtr *byte) bool) error
 	// getdents continues from the fd's offset; a directory read before
 	// (never, here) would need a seek to 0.
 	for {
-		n, err := unix.Getdents(fd, buf)
+		n, err := getdents(fd, buf)
 		if err == unix.EINTR {
 			continue
 		}

@@ -235,12 +235,11 @@ func (s *Storage) runningPIDs() map[string][]int {
 }
 
 // running lists the containers with processes, once per Storage: it reads
-// every process's cgroup file.
+// every process's cgroup file. Concurrent callers wait for the one read.
 func (s *Storage) running() ([]*inspect.Target, error) {
-	if !s.runningDone {
+	s.runningOnce.Do(func() {
 		s.runningList, s.runningErr = s.rt.RunningContainers()
-		s.runningDone = true
-	}
+	})
 	return s.runningList, s.runningErr
 }
 

@@ -8,3 +8,6 @@ import "golang.org/x/sys/unix"
 func fstatat(dirfd int, name []byte, _ *byte, st *unix.Stat_t) error {
 	return unix.Fstatat(dirfd, string(name), st, unix.AT_SYMLINK_NOFOLLOW)
 }
+
+// getdents is getdents64(2) into buf.
+func getdents(fd int, buf []byte) (int, error) { return unix.Getdents(fd, buf) }

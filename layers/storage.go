@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ctx-tools/ctx/inspect"
 	"github.com/ctx-tools/ctx/inspect/hostfs"
@@ -37,9 +38,9 @@ type Storage struct {
 	cs     *cStorage
 	scan   *scanner
 	// running containers, read once: see running.
+	runningOnce sync.Once
 	runningList []*inspect.Target
 	runningErr  error
-	runningDone bool
 	// warnings are the problems met reading state; the data read is used.
 	warnings []string
 }
@@ -49,25 +50,40 @@ type Storage struct {
 // (a *PrivilegeError naming what is missing); a missing store is not.
 func Open(root hostfs.Root, opts Options) (*Storage, error) {
 	s := &Storage{root: root, opts: opts, scan: newScanner(root, opts)}
-	d, err := loadDocker(root)
+	// The runtimes' state (names, for labels and TARGETs) loads on another
+	// thread while the stores' metadata does: setup before a walk would
+	// otherwise keep one CPU idle. It is waited for on every path, so no
+	// read outlives Open.
+	rtc := make(chan *inspect.Runtimes, 1)
+	go func() { rtc <- inspect.LoadRuntimes(root) }()
+	err := s.loadStores()
+	s.rt = <-rtc
 	if err != nil {
 		return nil, err
+	}
+	s.warnings = append(s.warnings, s.rt.Warnings...)
+	return s, nil
+}
+
+// loadStores reads Docker's and containers/storage's metadata.
+func (s *Storage) loadStores() error {
+	d, err := loadDocker(s.root)
+	if err != nil {
+		return err
 	}
 	s.docker = d
 	if d != nil {
 		s.warnings = append(s.warnings, d.warnings...)
 	}
-	cs, err := loadCStorage(root)
+	cs, err := loadCStorage(s.root)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.cs = cs
 	if cs != nil {
 		s.warnings = append(s.warnings, cs.warnings...)
 	}
-	s.rt = inspect.LoadRuntimes(root)
-	s.warnings = append(s.warnings, s.rt.Warnings...)
-	return s, nil
+	return nil
 }
 
 // Resolve turns a TARGET into a Target with its stack: a container name,
@@ -464,6 +480,9 @@ func (s *Storage) identify(dir, role string) layerSpec {
 // allTargets lists every container and image the stores know, plus the
 // running containers of other runtimes by their root mounts.
 func (s *Storage) allTargets() ([]*Target, []string) {
+	// The /proc read for running containers overlaps the stores' mount
+	// reads below; the call to s.running further down waits for it.
+	go s.running()
 	var out []*Target
 	var warnings []string
 	seen := map[string]bool{}
