@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // ErrUnknownSeverity is returned by ParseSeverity for a value that is not
@@ -101,24 +99,6 @@ type Posture struct {
 	MemoryLimit *uint64 `json:"memoryLimit,omitempty"`
 	// PIDsLimit is the cgroup pids.max, Unlimited for none, nil when unknown.
 	PIDsLimit *uint64 `json:"pidsLimit,omitempty"`
-}
-
-// capChecks are the severities of the dangerous capabilities (see
-// DangerousCaps for why each is dangerous).
-var capChecks = map[int]Severity{
-	unix.CAP_SYS_MODULE:      SeverityCritical, // loads code into the host kernel
-	unix.CAP_SYS_ADMIN:       SeverityHigh,     // mount, setns, release_agent escapes
-	unix.CAP_SYS_PTRACE:      SeverityHigh,     // injects into every visible process
-	unix.CAP_DAC_READ_SEARCH: SeverityHigh,     // open_by_handle_at reads host files
-	unix.CAP_SYS_RAWIO:       SeverityHigh,     // raw device and port I/O
-	unix.CAP_BPF:             SeverityHigh,     // BPF programs read kernel memory
-	unix.CAP_NET_ADMIN:       SeverityMedium,   // rewires its network (the host's with --network host)
-	unix.CAP_SYS_BOOT:        SeverityMedium,   // kexec_load, reboot
-	unix.CAP_SYS_TIME:        SeverityMedium,   // sets the host clock
-	unix.CAP_MAC_ADMIN:       SeverityMedium,   // changes LSM policy
-	unix.CAP_MAC_OVERRIDE:    SeverityMedium,   // bypasses LSM policy
-	unix.CAP_PERFMON:         SeverityMedium,   // perf reads kernel state
-	unix.CAP_SYSLOG:          SeverityLow,      // kernel log and addresses
 }
 
 // nsChecks are the namespaces whose sharing with the host is a finding.

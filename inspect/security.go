@@ -325,7 +325,7 @@ func ReadSecurity(root hostfs.Root, pid int) (*Security, error) {
 	if caps != nil {
 		last, err := ReadCapLastCap(root)
 		if err != nil {
-			last = unix.CAP_LAST_CAP
+			last = capLastCap
 			s.Warnings = append(s.Warnings, fmt.Sprintf("cannot read cap_last_cap, assuming %d: %v", last, err))
 		}
 		s.LastCap = last
