@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -18,6 +19,9 @@ type NSID struct {
 	Dev uint64 `json:"dev"`
 	Ino uint64 `json:"ino"`
 }
+
+// String shows an NSID as dev:ino for messages.
+func (id NSID) String() string { return fmt.Sprintf("%d:%d", id.Dev, id.Ino) }
 
 // Holder says what keeps a namespace alive.
 type Holder struct {

@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"fmt"
 	"os"
 	"strconv"
 
@@ -27,13 +26,6 @@ var cloneTypes = map[int]string{
 
 // maxNSDepth bounds parent walks: user namespaces nest at most 32 deep.
 const maxNSDepth = 33
-
-// kernel holds what a scan needs from the live kernel. On a fixture tree it
-// is inert: no fds, no ioctls.
-type kernel struct {
-	live    bool
-	nsfsDev uint64
-}
 
 func newKernel(root hostfs.Root) *kernel {
 	k := &kernel{live: root.Live()}
@@ -64,21 +56,6 @@ func openPath(dir string) (int, error) {
 			return -1, &os.PathError{Op: "open", Path: dir, Err: err}
 		}
 		return fd, nil
-	}
-}
-
-// readlinkAt reads the link name in dirfd; dir (ending in "/") names dirfd
-// in errors.
-func readlinkAt(dirfd int, dir, name string, buf []byte) (string, error) {
-	for {
-		n, err := unix.Readlinkat(dirfd, name, buf)
-		if err != nil {
-			return "", &os.PathError{Op: "readlink", Path: dir + name, Err: err}
-		}
-		if n < len(buf) {
-			return string(buf[:n]), nil
-		}
-		buf = make([]byte, 2*len(buf))
 	}
 }
 
@@ -217,6 +194,3 @@ func fstatID(fd int) (NSID, bool) {
 	}
 	return NSID{Dev: st.Dev, Ino: st.Ino}, true
 }
-
-// String shows an NSID as dev:ino for messages.
-func (id NSID) String() string { return fmt.Sprintf("%d:%d", id.Dev, id.Ino) }

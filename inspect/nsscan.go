@@ -62,6 +62,14 @@ type fdNS struct {
 	id NSID
 }
 
+// kernel holds what a scan needs from the live kernel. On a fixture tree it
+// is inert: no fds, no ioctls. newKernel and its methods are in
+// nsioctl_linux.go; off Linux it is always inert.
+type kernel struct {
+	live    bool
+	nsfsDev uint64
+}
+
 // linkNames are read for every process: the eight types plus the two
 // *_for_children links that reveal pid and time namespaces early.
 var linkNames = append(append([]string{}, NSTypes...), "pid_for_children", "time_for_children")
@@ -178,6 +186,21 @@ func readLinks(base string, dev uint64, buf []byte) ([]link, error) {
 		return links, nil
 	}
 	return nil, firstErr
+}
+
+// readlinkAt reads the link name in dirfd; dir (ending in "/") names dirfd
+// in errors.
+func readlinkAt(dirfd int, dir, name string, buf []byte) (string, error) {
+	for {
+		n, err := unix.Readlinkat(dirfd, name, buf)
+		if err != nil {
+			return "", &os.PathError{Op: "readlink", Path: dir + name, Err: err}
+		}
+		if n < len(buf) {
+			return string(buf[:n]), nil
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 func scanTasks(root hostfs.Root, k *kernel, pid int, buf []byte) []taskLinks {
