@@ -116,12 +116,6 @@ func TestResolveShortLink(t *testing.T) {
 	}
 }
 
-func TestSplitLower(t *testing.T) {
-	if got := splitLower("a:b::"); !reflect.DeepEqual(got, []string{"a", "b"}) {
-		t.Errorf("splitLower = %q", got)
-	}
-}
-
 func TestSizesSaturate(t *testing.T) {
 	s := Sizes{Disk: math.MaxInt64 - 1, Apparent: 1}
 	s.Add(Sizes{Disk: 10, Apparent: 2})

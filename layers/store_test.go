@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +200,12 @@ func TestRelativeLowerdir(t *testing.T) {
 	}
 	if !strings.HasPrefix(tg.spec.source, "mountinfo of PID 4242") {
 		t.Errorf("source %q", tg.spec.source)
+	}
+}
+
+func TestSplitLower(t *testing.T) {
+	if got := splitLower("a:b::"); !reflect.DeepEqual(got, []string{"a", "b"}) {
+		t.Errorf("splitLower = %q", got)
 	}
 }
 
