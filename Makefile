@@ -31,10 +31,11 @@ image: release-native ## the sidecar image $(IMAGE) (default ctx:dev), built off
 test: ## run every test tier this machine can run; skips are explained
 	set -o pipefail; $(GO) test -json -count=1 -p 1 -timeout 20m $(PKGS) | $(GO) run ./cmd/internal/testsum
 
-lint: check-imports ## gofmt, go vet, import rules
+lint: check-imports ## gofmt, go vet (also of a GOOS=darwin build), import rules
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	GOOS=darwin $(GO) vet $(PKGS)
 
 check-imports: ## domain packages must not import cobra, tablewriter or cmd/...
 	@$(GO) run ./cmd/internal/importcheck
