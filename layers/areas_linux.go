@@ -187,9 +187,15 @@ func (s *Storage) planAreas(r *refs) ([]*areaPlan, []string) {
 }
 
 // classify names what a layer dir is: image layers, container layers,
-// build cache or orphan layers (docker, c/storage); snapshots in use or
-// other snapshots (containerd, whose metadata.db ctx does not read).
+// build cache or orphan layers. containerd snapshots are named by their
+// kind in metadata.db (see snapshotKind); when that cannot be read, only
+// as snapshots in use (by a stack) or other snapshots.
 func (s *Storage) classify(l *storeLayout, ld layoutDir, r *refs, buildkit []byte) string {
+	if l.store == StoreContainerd {
+		if kind, ok := s.snapshotKind(l, ld, r); ok {
+			return kind
+		}
+	}
 	switch {
 	case len(r.containers[ld.dir]) > 0 && s.isUpperOrInit(ld.dir):
 		return "container layers"
@@ -204,6 +210,27 @@ func (s *Storage) classify(l *storeLayout, ld layoutDir, r *refs, buildkit []byt
 		return "build cache"
 	}
 	return "orphan layers"
+}
+
+// snapshotKind classifies a containerd snapshot dir by its record in
+// metadata.db: committed snapshots are image layers, active ones (and
+// views, uncommitted too) container layers, and a dir with no record
+// that no stack uses is an orphan. ok is false without the database.
+func (s *Storage) snapshotKind(l *storeLayout, ld layoutDir, r *refs) (string, bool) {
+	db, err := s.snapshotDB(path.Dir(l.driver))
+	if err != nil {
+		return "", false
+	}
+	sn := db.byID[ld.id]
+	switch {
+	case sn == nil && (len(r.images[ld.dir]) > 0 || len(r.containers[ld.dir]) > 0):
+		return "snapshots in use", true // mounted, but newer than the copy
+	case sn == nil:
+		return "orphan layers", true
+	case sn.Kind == snapCommitted:
+		return "image layers", true
+	}
+	return "container layers", true
 }
 
 func (s *Storage) isUpperOrInit(dir string) bool {

@@ -22,16 +22,19 @@ const recentAge = time.Hour
 // Orphans finds the layer dirs nothing references: for docker, no
 // layerdb cache-id, mount-id or init-id, no BuildKit snapshots.db record
 // and no overlay mount in the host's mount table; for containers/storage,
-// none of layers.json and volatile-layers.json. containerd is not checked:
-// its references are in metadata.db, a bbolt file ctx does not parse.
+// none of layers.json and volatile-layers.json; for containerd, no
+// snapshot id in a copy of the snapshotter's metadata.db (when that copy
+// cannot be read or parsed, the root is skipped with a warning).
 func (s *Storage) Orphans(ctx context.Context, now time.Time) (*OrphanReport, error) {
 	rep := &OrphanReport{Orphans: []*Orphan{}, BuildCache: []*Orphan{}, DanglingLinks: []string{}, Checked: []string{}}
 	mounted := s.mountedDirs(&rep.Warnings)
 	var found []*Orphan
 	for _, l := range s.layouts() {
 		if l.store == StoreContainerd {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("containerd snapshots in %q not checked for orphans: their references are in metadata.db (bbolt), which ctx does not read", l.driver))
-			continue
+			if _, err := s.snapshotDB(path.Dir(l.driver)); err != nil {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("containerd snapshots in %q not checked for orphans: %v", l.driver, err))
+				continue
+			}
 		}
 		if err := s.list(l); err != nil {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: listing %q: %v", l.store, l.driver, err))
@@ -81,6 +84,11 @@ func (s *Storage) referenced(l *storeLayout, ld layoutDir, mounted map[string]bo
 	case StoreDocker:
 		d := s.docker
 		if d.byCache[ld.id] != nil || d.mountByDir[ld.id] != nil {
+			return true
+		}
+	case StoreContainerd:
+		// Orphans only checks roots whose database was read.
+		if db, _ := s.snapshotDB(path.Dir(l.driver)); db != nil && db.byID[ld.id] != nil {
 			return true
 		}
 	case StoreCStorage:

@@ -41,6 +41,10 @@ type Storage struct {
 	runningOnce sync.Once
 	runningList []*inspect.Target
 	runningErr  error
+	// containerd snapshotter databases by snapshotter root, read once:
+	// see snapshotDB.
+	ctrdMu sync.Mutex
+	ctrd   map[string]snapshotDBResult
 	// warnings are the problems met reading state; the data read is used.
 	warnings []string
 }
@@ -453,6 +457,7 @@ func (s *Storage) identify(dir, role string) layerSpec {
 		if role == RoleLower {
 			ls.Role = RoleImage
 		}
+		ls.ChainID = s.snapshotChainID(m[1], m[2])
 		return ls
 	}
 	if c := s.cs; c != nil && strings.HasPrefix(dir, c.graphRoot+"/overlay/") {

@@ -1,0 +1,127 @@
+//go:build linux
+
+package layers
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ctx-tools/ctx/inspect/hostfs"
+	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
+)
+
+const fxSnapRoot = "var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/"
+
+// containerdHost builds a containerd host around the committed
+// metadata.db (snapshots 168 and 171 committed, 170 active, 172 a view),
+// with snapshot 99 that no record names. PID 4545 runs with 170 as its
+// upper over 171 and 168; metadataDB replaces the database's bytes.
+func containerdHost(t *testing.T, metadataDB string) hostfs.Root {
+	t.Helper()
+	sn := "/" + fxSnapRoot + "snapshots/"
+	return hostfstest.New(t, map[string]string{
+		fxSnapRoot + "metadata.db":             metadataDB,
+		fxSnapRoot + "snapshots/168/fs/bin/sh": strings.Repeat("s", 5000),
+		fxSnapRoot + "snapshots/171/fs/etc/x":  strings.Repeat("x", 300),
+		fxSnapRoot + "snapshots/170/fs/tmp/y":  strings.Repeat("y", 20),
+		fxSnapRoot + "snapshots/170/work/":     "",
+		fxSnapRoot + "snapshots/172/fs/":       "",
+		fxSnapRoot + "snapshots/99/fs/junk":    strings.Repeat("j", 7000),
+		"proc/4545/mountinfo": "3000 900 0:80 / / rw - overlay overlay rw,lowerdir=" + sn + "171/fs:" + sn + "168/fs,upperdir=" +
+			sn + "170/fs,workdir=" + sn + "170/work\n",
+		"proc/4545/cgroup": "0::/\n",
+	})
+}
+
+func TestContainerdChainIDs(t *testing.T) {
+	hostfstest.NoFDLeak(t)
+	s := openFixture(t, containerdHost(t, string(readFixture(t, fxSnapDB))))
+	st, err := s.Stack(context.Background(), resolve(t, s, "4545"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range st.Layers {
+		got = append(got, l.Role+":"+l.ID+":"+l.ChainID)
+	}
+	if want := "upper:170: image:171:" + fxChain2 + " image:168:" + fxChain1; strings.Join(got, " ") != want {
+		t.Errorf("stack %q; want %q", got, want)
+	}
+}
+
+func TestContainerdOrphans(t *testing.T) {
+	hostfstest.NoFDLeak(t)
+	root := containerdHost(t, string(readFixture(t, fxSnapDB)))
+	s := openFixture(t, root)
+	rep, err := s.Orphans(context.Background(), time.Now().Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Orphans) != 1 || rep.Orphans[0].ID != "99" || rep.Orphans[0].Store != StoreContainerd ||
+		rep.Orphans[0].Recent || rep.Orphans[0].Usage == nil || rep.Orphans[0].Usage.Apparent != 7000 {
+		t.Errorf("orphans %+v; want snapshot 99 alone, walked, not recent", rep.Orphans)
+	}
+	if len(rep.Checked) != 1 || !strings.HasSuffix(rep.Checked[0], "/snapshots") {
+		t.Errorf("checked %q; want the containerd snapshots dir", rep.Checked)
+	}
+	for _, w := range append(rep.Warnings, s.Warnings()...) {
+		if strings.Contains(w, "containerd") {
+			t.Errorf("warning %q with a readable metadata.db", w)
+		}
+	}
+	if now, _ := s.Orphans(context.Background(), time.Now()); len(now.Orphans) != 1 || !now.Orphans[0].Recent {
+		t.Errorf("a fresh dir is recent: %+v", now.Orphans)
+	}
+}
+
+// TestContainerdTornDB: a metadata.db that cannot be parsed leaves the
+// root unchecked, with a warning, and no orphans; ls still works.
+func TestContainerdTornDB(t *testing.T) {
+	full := readFixture(t, fxSnapDB)
+	for name, db := range map[string]string{"truncated": string(full[:8192]), "not bolt": "bolt"} {
+		t.Run(name, func(t *testing.T) {
+			s := openFixture(t, containerdHost(t, db))
+			rep, err := s.Orphans(context.Background(), time.Now().Add(2*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Orphans) != 0 || len(rep.Checked) != 0 {
+				t.Errorf("orphans %+v, checked %q; want none from an unreadable metadata.db", rep.Orphans, rep.Checked)
+			}
+			if w := strings.Join(rep.Warnings, "\n"); !strings.Contains(w, "not checked for orphans") || !strings.Contains(w, "metadata.db") {
+				t.Errorf("warnings %q; want the root named as not checked", rep.Warnings)
+			}
+			st, err := s.Stack(context.Background(), resolve(t, s, "4545"))
+			if err != nil || len(st.Layers) != 3 || st.Layers[1].ChainID != "" {
+				t.Errorf("stack %+v, %v; want three layers without chain IDs", st, err)
+			}
+		})
+	}
+}
+
+// TestContainerdAreas: du --all names snapshot dirs by their kind, and
+// the areas still add up to du -s of the root.
+func TestContainerdAreas(t *testing.T) {
+	hostfstest.NoFDLeak(t)
+	root := containerdHost(t, string(readFixture(t, fxSnapDB)))
+	s := openFixture(t, root)
+	rep, roots, err := s.DuAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := map[string]int{}
+	for _, a := range rep.Areas {
+		dirs[a.Name] = a.Dirs
+	}
+	if dirs["image layers"] != 2 || dirs["container layers"] != 2 || dirs["orphan layers"] != 1 {
+		t.Errorf("area dirs %v; want 2 image (168, 171), 2 container (170, 172 the view), 1 orphan (99)", dirs)
+	}
+	if len(roots) != 1 {
+		t.Fatalf("roots %+v", roots)
+	}
+	if want := duBytes(t, root.Host("/var/lib/containerd"))[0]; roots[0].Total.Disk != want {
+		t.Errorf("areas add up to %d; du -s says %d", roots[0].Total.Disk, want)
+	}
+}
