@@ -547,10 +547,118 @@ func TestLayersContainerdE2E(t *testing.T) {
 	if up := st.Layers[0].Usage; up.Apparent < 512<<10 {
 		t.Errorf("upper %+v; want the 512 KiB the container wrote", up)
 	}
+	t.Run("chain IDs match ctr snapshots", func(t *testing.T) {
+		assertSnapshotChain(t, ctr, id, st.Layers)
+	})
+	t.Run("orphans from a copy of metadata.db", func(t *testing.T) {
+		assertContainerdOrphan(t, st.Layers)
+	})
 	var du duDoc
 	layersJSON(t, &du, "layers", "du", id)
 	if len(du.Item.Containers) != 1 || du.Item.Containers[0].Writable.Apparent < 512<<10 {
 		t.Errorf("du: %+v", du.Item.Containers)
+	}
+}
+
+// assertSnapshotChain checks that the image layers under a container's
+// upper carry, in order, the keys of its snapshot's committed parents as
+// ctr snapshots info reports them: containerd's ChainIDs.
+func assertSnapshotChain(t *testing.T, ctr func(...string) (string, error), key string, ls []stackLayer) {
+	t.Helper()
+	var want []string
+	for k := key; ; {
+		out, err := ctr("snapshots", "info", k)
+		if err != nil {
+			t.Fatalf("ctr snapshots info %s: %v\n%s", k, err, out)
+		}
+		var info struct{ Kind, Parent string }
+		if err := json.Unmarshal([]byte(out), &info); err != nil {
+			t.Fatalf("ctr snapshots info %s: %v\n%s", k, err, out)
+		}
+		if k != key {
+			if info.Kind != "Committed" {
+				t.Fatalf("parent %s is %s; want Committed", k, info.Kind)
+			}
+			want = append(want, k)
+		}
+		if info.Parent == "" {
+			break
+		}
+		k = info.Parent
+	}
+	var got []string
+	for _, l := range ls[1:] {
+		got = append(got, l.ChainID)
+	}
+	if len(want) == 0 || strings.Join(got, " ") != strings.Join(want, " ") || ls[0].ChainID != "" {
+		t.Errorf("chain IDs below the upper %q (upper %q); ctr snapshots info gives parents %q", got, ls[0].ChainID, want)
+	}
+}
+
+// assertContainerdOrphan builds a host root in a temp dir (never in the
+// live containerd root, whose GC may remove unknown dirs) holding a copy
+// of the live snapshotter's metadata.db, a dir for each snapshot of the
+// container's stack, and one old dir under an id the database lacks: ctx
+// layers orphans must report that one alone.
+func assertContainerdOrphan(t *testing.T, ls []stackLayer) {
+	t.Helper()
+	hostfstest.NoFDLeak(t)
+	snapRoot := strings.TrimSuffix(ls[0].Dir, "/snapshots/"+ls[0].ID+"/fs")
+	db, err := os.ReadFile(filepath.Join(snapRoot, "metadata.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := t.TempDir()
+	// A host with no mounts: PID 1's mountinfo is empty.
+	for _, d := range []string{"proc/1", "sys"} {
+		if err := os.MkdirAll(filepath.Join(host, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(host, "proc/1/mountinfo"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := filepath.Join(host, "var/lib/containerd/io.containerd.snapshotter.v1.overlayfs")
+	maxID := 0
+	for _, l := range ls {
+		n, _ := strconv.Atoi(l.ID)
+		maxID = max(maxID, n)
+		if err := os.MkdirAll(filepath.Join(fake, "snapshots", l.ID, "fs"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	orphan := strconv.Itoa(maxID + 100000)
+	if err := os.MkdirAll(filepath.Join(fake, "snapshots", orphan, "fs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(fake, "snapshots", orphan, "fs", "junk"), make([]byte, 8192), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-3 * time.Hour)
+	if err := os.Chtimes(filepath.Join(fake, "snapshots", orphan), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(fake, "metadata.db"), db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Item struct {
+			Orphans []struct {
+				Store  string `json:"store"`
+				ID     string `json:"id"`
+				Recent bool   `json:"recent"`
+			} `json:"orphans"`
+			Checked []string `json:"checked"`
+		} `json:"item"`
+		Warnings []string `json:"warnings"`
+	}
+	layersJSON(t, &rep, "layers", "orphans", "--host-root", host)
+	o := rep.Item.Orphans
+	if len(o) != 1 || o[0].ID != orphan || o[0].Store != "containerd" || o[0].Recent {
+		t.Errorf("orphans %+v; want snapshot %s alone, not recent (warnings %q)", o, orphan, rep.Warnings)
+	}
+	if len(rep.Item.Checked) != 1 {
+		t.Errorf("checked %q; want the copied snapshots dir", rep.Item.Checked)
 	}
 }
 
