@@ -58,6 +58,11 @@ func parseSnapshotDB(data []byte) (*snapshotDB, error) {
 	if err != nil {
 		return nil, err
 	}
+	return snapshotsOf(db)
+}
+
+// snapshotsOf is parseSnapshotDB on a parsed file.
+func snapshotsOf(db *boltfile.DB) (*snapshotDB, error) {
 	snaps, err := db.Root().Bucket("v1", "snapshots")
 	if err != nil {
 		return nil, err

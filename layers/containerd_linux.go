@@ -3,9 +3,7 @@
 package layers
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"path"
 
 	"golang.org/x/sys/unix"
@@ -45,52 +43,23 @@ func (s *Storage) snapshotDB(snapRoot string) (*snapshotDB, error) {
 	return db, err
 }
 
-// readSnapshotDB copies metadata.db into memory and parses the copy.
-// containerd holds an flock on the file while it runs; ctx never takes
-// it (that would stall containerd) and never writes. If containerd
-// committed while the copy was read, the pages the copy's meta points at
-// may have been reused, so a changed meta makes the copy unusable.
+// readSnapshotDB copies metadata.db into memory and reads the copy (see
+// boltfile.ReadCopy: ctx never takes containerd's lock and never writes).
 func (s *Storage) readSnapshotDB(p string) (*snapshotDB, error) {
 	f, err := inspect.OpenInRoot(s.root, p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, err
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, fmt.Errorf("%q is not a regular file", p)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxSnapshotDB+1))
+	db, err := boltfile.ReadCopy(f, maxSnapshotDB)
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxSnapshotDB {
-		return nil, fmt.Errorf("%q is larger than %d MiB", p, maxSnapshotDB>>20)
-	}
-	db, err := parseSnapshotDB(data)
+	snaps, err := snapshotsOf(db)
 	if err != nil {
 		return nil, fmt.Errorf("%q: %w", p, err)
 	}
-	if changed(f, data) {
-		return nil, fmt.Errorf("%q changed while it was read (containerd committed meanwhile)", p)
-	}
-	return db, nil
-}
-
-// changed reports whether the meta pages at the head of the file now name
-// another transaction than the copy's.
-func changed(f io.ReaderAt, data []byte) bool {
-	const head = 2 << 16 // both meta pages at bbolt's largest page size
-	now := make([]byte, min(head, len(data)))
-	if n, err := f.ReadAt(now, 0); n < len(now) && !errors.Is(err, io.EOF) {
-		return true
-	}
-	a, errA := boltfile.Parse(data)
-	b, errB := boltfile.Parse(now)
-	return errA != nil || errB != nil || a.TxID() != b.TxID()
+	return snaps, nil
 }
 
 // snapshotChainID is the ChainID of snapshot id under a snapshotter root,

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"runtime"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ctx-tools/ctx/inspect"
+	"github.com/ctx-tools/ctx/inspect/boltfile"
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 )
 
@@ -245,24 +245,15 @@ func containerdRoots(root hostfs.Root) []string {
 // maxBolt bounds the bytes read of a containerd database.
 const maxBolt = 256 << 20
 
-func readBolt(root hostfs.Root, p string) (*boltDB, error) {
-	f, err := inspect.OpenInRoot(root, p, unix.O_RDONLY|unix.O_NOFOLLOW)
+// readBolt reads a copy of one of containerd's bbolt files (see
+// boltfile.ReadCopy: containerd's lock is never taken).
+func readBolt(root hostfs.Root, p string) (*boltfile.DB, error) {
+	f, err := inspect.OpenInRoot(root, p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxBolt+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxBolt {
-		return nil, fmt.Errorf("%q is larger than %d MiB", p, maxBolt>>20)
-	}
-	db, err := openBolt(b)
-	if err != nil {
-		return nil, fmt.Errorf("%q: %w", p, err)
-	}
-	return db, nil
+	return boltfile.ReadCopy(f, maxBolt)
 }
 
 // containerdImage resolves [NAMESPACE/]NAME in containerd's metadata
@@ -284,11 +275,19 @@ func containerdImage(root hostfs.Root, ref string) (*Image, error) {
 			continue
 		}
 		found = true
-		v1 := db.rootBucket().bucket("v1")
+		v1, err := db.Root().Bucket("v1")
+		if err != nil {
+			errs = append(errs, fmt.Errorf("containerd at %q: %w", cr, err))
+			continue
+		}
 		if v1 == nil {
 			continue
 		}
-		nss := v1.keys(true)
+		nss, err := v1.Buckets()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("containerd at %q: %w", cr, err))
+			continue
+		}
 		name := ref
 		if ns, rest, ok := strings.Cut(ref, "/"); ok && rest != "" && contains(nss, ns) {
 			nss, name = []string{ns}, rest
@@ -296,12 +295,12 @@ func containerdImage(root hostfs.Root, ref string) (*Image, error) {
 		type hit struct{ ns, name string }
 		var hits []hit
 		for _, ns := range nss {
-			imgs := v1.bucket(ns, "images")
-			if imgs == nil {
+			imgs, err := v1.Bucket(ns, "images")
+			if err != nil || imgs == nil {
 				continue
 			}
 			for _, c := range refCandidates(name) {
-				if imgs.bucket(c) != nil {
+				if b, err := imgs.Bucket(c); err == nil && b != nil {
 					hits = append(hits, hit{ns, c})
 					break
 				}
@@ -334,12 +333,15 @@ type ociDescriptor struct {
 	} `json:"platform,omitempty"`
 }
 
-func containerdLayers(root hostfs.Root, cr string, v1 *boltBucket, ns, name, ref string) (*Image, error) {
-	target := v1.bucket(ns, "images", name, "target")
-	if target == nil {
-		return nil, fmt.Errorf("sandbox: containerd image %s/%s has no target", ns, name)
+func containerdLayers(root hostfs.Root, cr string, v1 *boltfile.Bucket, ns, name, ref string) (*Image, error) {
+	target, err := v1.Bucket(ns, "images", name, "target")
+	if err != nil || target == nil {
+		return nil, fmt.Errorf("sandbox: containerd image %s/%s has no target (%v)", ns, name, err)
 	}
-	dg, _ := target.get("digest")
+	dg, _, err := target.Get("digest")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: containerd image %s/%s: %w", ns, name, err)
+	}
 	blob := func(digest string) ([]byte, error) {
 		alg, h, ok := strings.Cut(digest, ":")
 		if !ok || alg != "sha256" || !isHexID(h) {
@@ -392,23 +394,32 @@ func containerdLayers(root hostfs.Root, cr string, v1 *boltBucket, ns, name, ref
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: containerd overlayfs snapshotter: %w", err)
 	}
-	snaps := v1.bucket(ns, "snapshots", "overlayfs")
-	backend := sdb.rootBucket().bucket("v1", "snapshots")
+	snaps, err1 := v1.Bucket(ns, "snapshots", "overlayfs")
+	backend, err2 := sdb.Root().Bucket("v1", "snapshots")
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("sandbox: containerd image %s/%s: %w", ns, name, err)
+	}
 	if snaps == nil || backend == nil {
 		return nil, fmt.Errorf("sandbox: containerd image %s/%s is not unpacked for the overlayfs snapshotter (ctr image unpack)", ns, name)
 	}
 	chain := chainIDs(cfg.RootFS.DiffIDs)
 	for i := len(chain) - 1; i >= 0; i-- {
-		s := snaps.bucket(chain[i])
-		if s == nil {
+		s, err := snaps.Bucket(chain[i])
+		if err != nil || s == nil {
 			return nil, fmt.Errorf("sandbox: containerd image %s/%s: layer %s is not unpacked (ctr image unpack)", ns, name, chain[i])
 		}
-		key, _ := s.get("name")
-		kb := backend.bucket(string(key))
-		if kb == nil {
+		key, _, err := s.Get("name")
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: containerd image %s/%s: layer %s: %w", ns, name, chain[i], err)
+		}
+		kb, err := backend.Bucket(string(key))
+		if err != nil || kb == nil {
 			return nil, fmt.Errorf("sandbox: containerd snapshot %q not in the snapshotter", key)
 		}
-		idv, _ := kb.get("id")
+		idv, _, err := kb.Get("id")
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: containerd snapshot %q: %w", key, err)
+		}
 		n, sz := binary.Uvarint(idv)
 		if sz <= 0 {
 			return nil, fmt.Errorf("sandbox: containerd snapshot %q: bad id", key)

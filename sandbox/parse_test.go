@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -171,105 +170,6 @@ func TestRefCandidates(t *testing.T) {
 		if got := refCandidates(in); !reflect.DeepEqual(got, want) {
 			t.Errorf("refCandidates(%q) = %q; want %q", in, got, want)
 		}
-	}
-}
-
-// boltFile builds a bbolt file by hand: two metas, and a root bucket with
-// "v1" -> inline bucket {"ns" -> inline bucket {"k": "v"}} and a plain key
-// on a branch-and-leaf layout.
-func boltFile(t *testing.T) []byte {
-	t.Helper()
-	const ps = 4096
-	data := make([]byte, 5*ps)
-	le := binary.LittleEndian
-	meta := func(pg int, root, txid uint64) {
-		p := data[pg*ps:]
-		le.PutUint64(p[0:], uint64(pg))
-		le.PutUint16(p[8:], boltMeta)
-		m := p[boltPageHeader:]
-		le.PutUint32(m[0:], boltMagic)
-		le.PutUint32(m[4:], 2)
-		le.PutUint32(m[8:], ps)
-		le.PutUint64(m[16:], root)
-		le.PutUint64(m[48:], txid)
-	}
-	meta(0, 99, 1) // stale meta pointing nowhere
-	meta(1, 2, 2)
-	// leafPage writes elements at page offset; values may be buckets.
-	type kv struct {
-		k, v   []byte
-		bucket bool
-	}
-	leaf := func(buf []byte, id uint64, items []kv) int {
-		le.PutUint64(buf[0:], id)
-		le.PutUint16(buf[8:], boltLeaf)
-		le.PutUint16(buf[10:], uint16(len(items)))
-		off := boltPageHeader + len(items)*boltElement
-		for i, it := range items {
-			e := boltPageHeader + i*boltElement
-			if it.bucket {
-				le.PutUint32(buf[e:], boltBucketLeaf)
-			}
-			le.PutUint32(buf[e+4:], uint32(off-e))
-			le.PutUint32(buf[e+8:], uint32(len(it.k)))
-			le.PutUint32(buf[e+12:], uint32(len(it.v)))
-			off += copy(buf[off:], it.k)
-			off += copy(buf[off:], it.v)
-		}
-		return off
-	}
-	inline := func(items []kv) []byte {
-		b := make([]byte, 512)
-		n := leaf(b[16:], 0, items) // bucket header (root 0 = inline) + page
-		return b[:16+n]
-	}
-	ns := inline([]kv{{k: []byte("k"), v: []byte("v")}})
-	v1 := inline([]kv{{k: []byte("ns"), v: ns, bucket: true}})
-	// Page 2: a branch over leaves 3 and 4.
-	br := data[2*ps:]
-	le.PutUint64(br[0:], 2)
-	le.PutUint16(br[8:], boltBranch)
-	le.PutUint16(br[10:], 2)
-	for i, c := range []struct {
-		key string
-		pg  uint64
-	}{{"a", 3}, {"v1", 4}} {
-		e := boltPageHeader + i*boltElement
-		off := boltPageHeader + 2*boltElement + 8*i
-		le.PutUint32(br[e:], uint32(off-e))
-		le.PutUint32(br[e+4:], uint32(len(c.key)))
-		le.PutUint64(br[e+8:], c.pg)
-		copy(br[off:], c.key)
-	}
-	leaf(data[3*ps:], 3, []kv{{k: []byte("a"), v: []byte("plain")}})
-	leaf(data[4*ps:], 4, []kv{{k: []byte("v1"), v: v1, bucket: true}})
-	return data
-}
-
-func TestBolt(t *testing.T) {
-	db, err := openBolt(boltFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := db.rootBucket()
-	if got := root.keys(true); !slices.Equal(got, []string{"v1"}) {
-		t.Errorf("buckets = %q", got)
-	}
-	if v, isB := root.get("a"); string(v) != "plain" || isB {
-		t.Errorf("a = %q %v", v, isB)
-	}
-	b := root.bucket("v1", "ns")
-	if b == nil {
-		t.Fatal("v1/ns missing")
-	}
-	if v, _ := b.get("k"); string(v) != "v" {
-		t.Errorf("v1/ns/k = %q", v)
-	}
-	if root.bucket("v1", "nope") != nil || root.bucket("a") != nil {
-		t.Error("found a bucket that is not there")
-	}
-	if _, err := openBolt([]byte("not a database at all, not even close to 1 KiB")); err == nil {
-		t.Error("garbage accepted")
 	}
 }
 
