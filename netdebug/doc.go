@@ -9,8 +9,9 @@
 //
 // SnapshotWith(…, SnapshotOptions{State: true}) also reads, on a thread
 // inside each namespace, the sysctls, conntrack counters, netfilter forward
-// chains and DNS listeners the checks need, and each namespace's resolver
-// configuration from its process's root with openat2(RESOLVE_IN_ROOT).
+// chains and DNS listeners the checks need, its qdiscs, and each
+// namespace's resolver configuration from its process's root with
+// openat2(RESOLVE_IN_ROOT).
 // Check runs the fault checklist over that data: it is pure.
 //
 // Namespaces come from the caller (usually inspect.Namespaces); netdebug

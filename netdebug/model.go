@@ -368,7 +368,7 @@ func less(a, b Endpoint) bool {
 // SnapshotOptions choose what SnapshotWith reads beyond the wiring.
 type SnapshotOptions struct {
 	// State reads each namespace's State, and the DNS config of its
-	// process: what Check needs, at the cost of two more setns and a
-	// NETLINK_NETFILTER dump per namespace.
+	// process: what Check needs, at the cost of two more setns, a
+	// NETLINK_NETFILTER dump and an RTM_GETQDISC dump per namespace.
 	State bool
 }

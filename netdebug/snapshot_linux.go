@@ -53,8 +53,9 @@ func Snapshot(root hostfs.Root, nets []NetNS) (*Topology, error) {
 
 // SnapshotWith is Snapshot with options: State adds each namespace's
 // sysctls, conntrack counters and netfilter forward chains (read on a
-// thread inside it) and, for a namespace with a process, the DNS
-// configuration that process sees.
+// thread inside it), its qdiscs (one more dump on its rtnetlink handle)
+// and, for a namespace with a process, the DNS configuration that process
+// sees.
 func SnapshotWith(root hostfs.Root, nets []NetNS, opts SnapshotOptions) (*Topology, error) {
 	if !root.Live() {
 		return nil, hostfs.ErrNotLive
@@ -289,6 +290,10 @@ func collect(root hostfs.Root, o openNS, inside bool, candidates []openNS, hot *
 	ns.NetNSIDs = resolveNSIDs(h, o, ns.Links, candidates, hot, name, w)
 	if opts.State {
 		ns.State = readState(root, o, inside, ns.Links, name, w)
+		// Qdiscs only here, for the checks: net topo and ls pay nothing.
+		qdiscs, err := readQdiscs(h)
+		note("qdisc", err)
+		ns.State.Qdiscs = qdiscs
 		if o.PID != 0 {
 			dns, err := ReadDNS(root, o.PID)
 			if err != nil {

@@ -38,6 +38,9 @@ type State struct {
 	// DNSListeners are the local addresses with a UDP socket bound to
 	// port 53 ("0.0.0.0" for any), from /proc/net/udp and udp6.
 	DNSListeners []string `json:"dnsListeners,omitempty"`
+	// Qdiscs are the queueing disciplines of every interface, from one
+	// RTM_GETQDISC dump; nil when the dump failed.
+	Qdiscs []Qdisc `json:"qdiscs"`
 }
 
 // Conntrack is the connection-tracking table of a namespace. Counters are
