@@ -2,7 +2,9 @@ package netdebug
 
 import (
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,6 +90,8 @@ var Checks = []CheckInfo{
 	{"netns-no-process", SeverityWarning, "", "a namespace with interfaces besides lo is held only by a bind mount or an fd: a leftover of a removed container"},
 	{"veth-no-master", SeverityWarning, "", "a veth end whose peer is in another namespace has no master, no address and no route: a leftover"},
 	{"veth-peer-not-visible", SeverityWarning, "", "a veth's peer is in a namespace nothing visible holds, or the pairing is inconsistent"},
+	{"qdisc-shaping", SeverityWarning, "state", "a netem (delay, loss), tbf or htb (rate limit) qdisc on a veth or a container interface: a leftover of a test or an experiment"},
+	{"qdisc-drops", SeverityWarning, "state", "a qdisc on a veth or a container interface has dropped packets"},
 }
 
 // conntrackFullRatio is the share of nf_conntrack_max that counts as full.
@@ -113,6 +117,7 @@ func Check(topo *Topology) []Finding {
 	c.addresses()
 	c.dns()
 	c.leftovers()
+	c.qdiscs()
 	order := map[string]int{}
 	for i, ci := range Checks {
 		order[ci.ID] = i
@@ -1061,4 +1066,86 @@ func (c *checker) unused(k key) bool {
 		}
 	}
 	return true
+}
+
+// ---- traffic control ----
+
+// qdiscs flags qdiscs that shape traffic on purpose (netem, tbf, htb) and
+// other qdiscs that dropped packets, on the interfaces where a container's
+// traffic passes: veths anywhere, and every interface but lo of a
+// namespace other than the host's. A host uplink with htb is policy, not
+// a leftover, so it is left alone.
+func (c *checker) qdiscs() {
+	for i := range c.topo.Namespaces {
+		ns := &c.topo.Namespaces[i]
+		if ns.State == nil {
+			continue
+		}
+		drops := map[int][]Qdisc{}
+		for _, q := range ns.State.Qdiscs {
+			k := key{ns.Ino, q.IfIndex}
+			if !c.containerPath(ns, k) {
+				continue
+			}
+			if ev, params, ok := q.shaping(); ok {
+				c.qdiscShaping(k, q, ev, params)
+			} else if q.Drops > 0 {
+				drops[q.IfIndex] = append(drops[q.IfIndex], q)
+			}
+		}
+		for _, idx := range slices.Sorted(maps.Keys(drops)) {
+			c.qdiscDrops(key{ns.Ino, idx}, drops[idx])
+		}
+	}
+}
+
+// containerPath reports whether link k carries a container's traffic.
+func (c *checker) containerPath(ns *Namespace, k key) bool {
+	l := c.links[k]
+	switch {
+	case l == nil:
+		return false
+	case l.Type == "veth":
+		return true
+	}
+	return !ns.Host && l.Name != "lo"
+}
+
+func (c *checker) qdiscHint(k key, class bool) string {
+	l := c.links[k]
+	hint := "nsenter --net=" + c.nsPath(k.ns) + " tc -s qdisc show dev " + l.Name
+	if class {
+		hint += "; nsenter --net=" + c.nsPath(k.ns) + " tc -s class show dev " + l.Name
+	}
+	return hint
+}
+
+func (c *checker) qdiscShaping(k key, q Qdisc, ev map[string]string, params string) {
+	effect := "limits the rate of everything sent through it"
+	if q.Kind == "netem" {
+		effect = "adds latency or loss to everything sent through it"
+	}
+	ev["kind"], ev["handle"], ev["parent"], ev["drops"] = q.Kind, q.Handle, q.Parent, strconv.FormatUint(q.Drops, 10)
+	c.add("qdisc-shaping", []Object{c.obj(k)},
+		fmt.Sprintf("%s: %s qdisc %s (parent %s) %s: %s", c.obj(k), q.Kind, q.Handle, q.Parent, params, effect),
+		ev, c.qdiscHint(k, q.Kind == "htb"))
+}
+
+// qdiscDrops reports one interface's dropping qdiscs in one finding: a
+// root mq sums the drops of its children, so one finding per qdisc would
+// count them twice. The evidence names the qdisc with the most drops.
+func (c *checker) qdiscDrops(k key, qs []Qdisc) {
+	top := qs[0]
+	var all []string
+	for _, q := range qs {
+		all = append(all, fmt.Sprintf("%s %s dropped %d", q.Kind, q.Handle, q.Drops))
+		if q.Drops > top.Drops {
+			top = q
+		}
+	}
+	c.add("qdisc-drops", []Object{c.obj(k)},
+		fmt.Sprintf("%s: qdisc %s %s dropped %d packets", c.obj(k), top.Kind, top.Handle, top.Drops),
+		map[string]string{"kind": top.Kind, "handle": top.Handle, "parent": top.Parent, "drops": strconv.FormatUint(top.Drops, 10),
+			"qdiscs": strings.Join(all, ", ")},
+		c.qdiscHint(k, false))
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
@@ -228,6 +230,91 @@ func TestCheckFaults(t *testing.T) {
 		t.Error(err)
 	} else if !json.Valid(b) {
 		t.Error("topology JSON is invalid")
+	}
+}
+
+// TestCheckQdisc builds two hub labs, puts tbf rate 1mbit burst 32kbit
+// latency 400ms on the bridge-side veth of one with netlink, and checks
+// that only that one is flagged, naming namespace, interface, kind and
+// rate, while the clean one (default qdiscs only) has no finding.
+func TestCheckQdisc(t *testing.T) {
+	hostfstest.NoNetNSLeak(t)
+	hostfstest.NoLinkLeak(t)
+	hostfstest.NoFDLeak(t)
+	l := newLab(t)
+	l.hub("qclean", 91, hubOpts{containers: 1})
+	l.hub("qtbf", 92, hubOpts{containers: 1})
+	addTbf(t, "/run/netns/"+l.full("qtbf-h"), "vh1")
+
+	topo := l.snapshot(nil)
+	clean := l.onlyLab(topo, "qclean")
+	for _, f := range Check(clean) {
+		t.Errorf("clean lab: %s %s", f.Check, f.Message)
+	}
+	kinds := map[string]bool{}
+	for _, ns := range clean.Namespaces {
+		if ns.State == nil || ns.State.Qdiscs == nil {
+			t.Fatalf("net:[%d]: qdiscs not read", ns.Ino)
+		}
+		for _, q := range ns.State.Qdiscs {
+			kinds[q.Kind] = true
+		}
+	}
+	if !kinds["noqueue"] {
+		t.Errorf("clean lab qdisc kinds %v; want noqueue among them (veths and lo have it)", kinds)
+	}
+
+	fs := Check(l.onlyLab(topo, "qtbf"))
+	if len(fs) != 1 || fs[0].Check != "qdisc-shaping" {
+		for _, f := range fs {
+			t.Logf("%s %s", f.Check, f.Message)
+		}
+		t.Fatalf("%d findings in the tbf lab; want one qdisc-shaping", len(fs))
+	}
+	f := fs[0]
+	if o := f.Objects[0]; len(f.Objects) != 1 || o.NetNS != l.inos["qtbf-h"] || o.Name != "vh1" {
+		t.Errorf("objects %v; want vh1 in net:[%d]", f.Objects, l.inos["qtbf-h"])
+	}
+	if f.Evidence["kind"] != "tbf" || f.Evidence["rate"] != "1Mbit" || f.Evidence["parent"] != "root" || f.Evidence["handle"] == "" {
+		t.Errorf("evidence %v; want kind tbf, rate 1Mbit, parent root, a handle", f.Evidence)
+	}
+	for _, s := range []string{fmt.Sprintf("net:[%d]", l.inos["qtbf-h"]), "vh1", "tbf qdisc", "rate 1Mbit"} {
+		if !strings.Contains(f.Message, s) {
+			t.Errorf("message %q; want it to say %q", f.Message, s)
+		}
+	}
+	if want := "nsenter --net=" + topo.Namespace(l.inos["qtbf-h"]).Path + " tc -s qdisc show dev vh1"; f.Hint != want {
+		t.Errorf("hint %q; want %q", f.Hint, want)
+	}
+}
+
+// addTbf adds tc's "tbf rate 1mbit burst 32kbit latency 400ms" as the root
+// qdisc of dev in the namespace at nsPath, through netlink.
+func addTbf(t *testing.T, nsPath, dev string) {
+	t.Helper()
+	ns, err := netns.GetFromPath(nsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	link, err := h.LinkByName(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rate, burst = 1000000 / 8, 32000 / 8 // bytes per second, bytes
+	q := &netlink.Tbf{
+		QdiscAttrs: netlink.QdiscAttrs{LinkIndex: link.Attrs().Index, Handle: netlink.MakeHandle(1, 0), Parent: netlink.HANDLE_ROOT},
+		Rate:       rate,
+		Buffer:     netlink.Xmittime(rate, burst),
+		Limit:      rate*400/1000 + burst, // the bytes 400 ms of latency hold, as tc computes it
+	}
+	if err := h.QdiscAdd(q); err != nil {
+		t.Fatalf("adding tbf to %s: %v", dev, err)
 	}
 }
 

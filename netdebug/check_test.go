@@ -16,7 +16,8 @@ func synth() *Topology {
 	up := func(l Link) Link { l.Up, l.OperState = true, "up"; return l }
 	state := func(fwd int) *State {
 		return &State{IPForward: ip(fwd), IPv6Forward: ip(0), RPFilter: map[string]int{"all": 0, "default": 0, "eth0": 1},
-			BridgeNFCallIPTables: ip(1), Forward: []ForwardChain{}, Conntrack: &Conntrack{Count: 10, Max: 1000}}
+			BridgeNFCallIPTables: ip(1), Forward: []ForwardChain{}, Conntrack: &Conntrack{Count: 10, Max: 1000},
+			Qdiscs: []Qdisc{{IfIndex: 1, Kind: "noqueue", Handle: "0:", Parent: "root"}, {IfIndex: 2, Kind: "noqueue", Handle: "0:", Parent: "root"}}}
 	}
 	dns := func(pid int) *DNSConfig {
 		return &DNSConfig{PID: pid, Path: "/etc/resolv.conf", Nameservers: []string{"10.1.0.53"}}
@@ -149,6 +150,7 @@ func TestCheckSynthetic(t *testing.T) {
 		},
 			[]string{"veth-peer-not-visible"}, "names no namespace that was read"},
 	}
+	tests = append(tests, qdiscCases...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			topo := synth()
@@ -214,6 +216,104 @@ func TestLowers(t *testing.T) {
 	for _, l := range topo.Lowers {
 		if l.Upper.NetNS == 30 && (l.Lower != nil || !strings.Contains(l.Reason, "not read")) {
 			t.Errorf("macvlan with an unreadable parent = %+v; want no lower and a reason", l)
+		}
+	}
+}
+
+// addQdisc puts q on interface idx of namespace ns of a synth topology.
+func addQdisc(t *Topology, ns, idx int, q Qdisc) {
+	q.IfIndex = idx
+	st := t.Namespaces[ns].State
+	st.Qdiscs = append(st.Qdiscs, q)
+}
+
+// qdiscCases are TestCheckSynthetic's cases for qdisc-shaping and
+// qdisc-drops. Namespace 0 is the host (eth0 its uplink, vethA/vethB at 5
+// and 6 its bridge ports), 1 and 2 are containers with eth0 at 2.
+var qdiscCases = []struct {
+	name   string
+	mutate func(t *Topology)
+	want   []string
+	says   string
+}{
+	{"netem on a container's eth0", func(t *Topology) {
+		addQdisc(t, 1, 2, Qdisc{Kind: "netem", Handle: "8001:", Parent: "root", Netem: &Netem{DelayUsec: 100000, Loss: 1}})
+	}, []string{"qdisc-shaping"}, "net:[10](docker:c10) eth0: netem qdisc 8001: (parent root) delay 100ms loss 1%: adds latency"},
+	{"netem duplicate, corrupt, reorder", func(t *Topology) {
+		addQdisc(t, 2, 2, Qdisc{Kind: "netem", Handle: "1:", Parent: "root", Netem: &Netem{Duplicate: 2, Corrupt: 0.5, Reorder: 25, DelayUsec: 10000, JitterUsec: 1500}})
+	}, []string{"qdisc-shaping"}, "delay 10ms jitter 1.5ms duplicate 2% corrupt 0.5% reorder 25%"},
+	{"tbf on a host veth", func(t *Topology) {
+		addQdisc(t, 0, 5, Qdisc{Kind: "tbf", Handle: "8002:", Parent: "root", Rate: 125000, Drops: 3})
+	}, []string{"qdisc-shaping"}, "net:[1](host) vethA: tbf qdisc 8002: (parent root) rate 1Mbit: limits the rate"},
+	{"htb with a child netem", func(t *Topology) {
+		addQdisc(t, 0, 6, Qdisc{Kind: "htb", Handle: "1:", Parent: "root", Classes: []TrafficClass{{Handle: "1:10", Rate: 250000, Ceil: 1250000}}})
+		addQdisc(t, 0, 6, Qdisc{Kind: "netem", Handle: "10:", Parent: "1:10", Netem: &Netem{DelayUsec: 5000}})
+	}, []string{"qdisc-shaping", "qdisc-shaping"}, "htb qdisc 1: (parent root) rate 1:10 2Mbit ceil 10Mbit"},
+	{"drops on a veth", func(t *Topology) {
+		addQdisc(t, 0, 5, Qdisc{Kind: "mq", Handle: "0:", Parent: "root", Drops: 12})
+		addQdisc(t, 0, 5, Qdisc{Kind: "fq_codel", Handle: "0:", Parent: ":1", Drops: 12})
+	}, []string{"qdisc-drops"}, "vethA: qdisc mq 0: dropped 12 packets"},
+	{"default qdiscs without drops", func(t *Topology) {
+		for _, kind := range []string{"pfifo_fast", "fq_codel", "mq", "fq", "noqueue"} {
+			addQdisc(t, 0, 5, Qdisc{Kind: kind, Handle: "0:", Parent: "root"})
+			addQdisc(t, 1, 2, Qdisc{Kind: kind, Handle: "0:", Parent: "root"})
+		}
+	}, nil, ""},
+	{"shaping and drops on the host uplink are policy", func(t *Topology) {
+		addQdisc(t, 0, 2, Qdisc{Kind: "htb", Handle: "1:", Parent: "root", Drops: 40})
+		addQdisc(t, 0, 2, Qdisc{Kind: "fq_codel", Handle: "0:", Parent: "1:10", Drops: 40})
+	}, nil, ""},
+	{"netem on a container's lo", func(t *Topology) {
+		addQdisc(t, 1, 1, Qdisc{Kind: "netem", Handle: "1:", Parent: "root", Netem: &Netem{DelayUsec: 100000}})
+	}, nil, ""},
+	{"qdiscs not read", func(t *Topology) { t.Namespaces[1].State.Qdiscs = nil }, nil, ""},
+}
+
+func TestQdiscEvidence(t *testing.T) {
+	topo := synth()
+	addQdisc(topo, 1, 2, Qdisc{Kind: "tbf", Handle: "8001:", Parent: "root", Rate: 125000})
+	addQdisc(topo, 2, 2, Qdisc{Kind: "netem", Handle: "8002:", Parent: "root", Drops: 7, Netem: &Netem{DelayUsec: 250000, Loss: 10}})
+	addQdisc(topo, 0, 6, Qdisc{Kind: "pfifo_fast", Handle: "0:", Parent: "root", Drops: 9})
+	want := map[string]struct {
+		obj string
+		ev  map[string]string
+	}{
+		"tbf":        {"net:[10](docker:c10) eth0", map[string]string{"kind": "tbf", "handle": "8001:", "parent": "root", "rate": "1Mbit", "drops": "0"}},
+		"netem":      {"net:[20](docker:c20) eth0", map[string]string{"kind": "netem", "handle": "8002:", "delay": "250ms", "loss": "10%", "drops": "7"}},
+		"pfifo_fast": {"net:[1](host) vethB", map[string]string{"kind": "pfifo_fast", "handle": "0:", "drops": "9"}},
+	}
+	seen := 0
+	for _, f := range Check(topo) {
+		if f.Check != "qdisc-shaping" && f.Check != "qdisc-drops" {
+			continue
+		}
+		seen++
+		w, ok := want[f.Evidence["kind"]]
+		if !ok {
+			t.Errorf("unexpected finding %s: %s", f.Check, f.Message)
+			continue
+		}
+		if len(f.Objects) != 1 || f.Objects[0].String() != w.obj {
+			t.Errorf("%s: objects %v; want %s", f.Message, f.Objects, w.obj)
+		}
+		for k, v := range w.ev {
+			if f.Evidence[k] != v {
+				t.Errorf("%s: evidence %s=%q; want %q", f.Message, k, f.Evidence[k], v)
+			}
+		}
+		if want := "tc -s qdisc show dev " + f.Objects[0].Name; !strings.Contains(f.Hint, want) || !strings.HasPrefix(f.Hint, "nsenter --net=") {
+			t.Errorf("hint %q; want nsenter … %s", f.Hint, want)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d qdisc findings; want %d", seen, len(want))
+	}
+}
+
+func TestRateString(t *testing.T) {
+	for in, want := range map[uint64]string{0: "0bit", 100: "800bit", 125000: "1Mbit", 187500: "1.5Mbit", 1250: "10Kbit", 125000000: "1Gbit"} {
+		if got := rateString(in); got != want {
+			t.Errorf("rateString(%d) = %q; want %q", in, got, want)
 		}
 	}
 }

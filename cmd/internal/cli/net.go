@@ -259,7 +259,7 @@ func newCmdNetCheck(f *Factory, runF func(context.Context, *netOptions) error) *
 	}
 	return &cobra.Command{
 		Use:   "check [<target>]",
-		Short: "Find container-networking faults: MTU, down links, routes, forwarding, netfilter, duplicates, DNS, leftovers",
+		Short: "Find container-networking faults: MTU, down links, routes, forwarding, netfilter, duplicates, DNS, leftovers, qdiscs",
 		Long: `Check every network namespace (or, with TARGET, those that involve the
 target's) for the classic container-networking faults, and exit 3 when any
 is found. Each finding names the namespaces and interfaces at fault, the
@@ -268,7 +268,8 @@ evidence (values read from the kernel) and a command that confirms it by hand.
 Sysctls and /proc/net counters are read on a thread inside each namespace
 (/proc/sys/net and /proc/thread-self/net); netfilter chains over
 NETLINK_NETFILTER (nftables, iptables-nft) and IPT_SO_GET_ENTRIES (legacy
-iptables). Nothing is changed and no traffic is sent.
+iptables); qdiscs in one RTM_GETQDISC dump per namespace (tc -s qdisc).
+Nothing is changed and no traffic is sent.
 
 Checks:
 ` + checks.String() + `
