@@ -25,7 +25,8 @@ type CPU struct {
 	NrBursts       *uint64 `json:"nrBursts,omitempty"`
 	BurstUsageUsec *uint64 `json:"burstUsageUsec,omitempty"`
 	// LocalThrottledUsec is cpu.stat.local throttled_usec (v2, new
-	// kernels): time throttled by any ancestor's quota too.
+	// kernels): time throttled by any ancestor's quota too. A scan reads
+	// it only for groups without a quota of their own.
 	LocalThrottledUsec *uint64 `json:"localThrottledUsec,omitempty"`
 }
 
@@ -108,7 +109,10 @@ func (s *statReader) cpuStatV2(d *dir, c *CPU, bandwidth bool) {
 			}
 		}
 	}
-	if s.full {
+	// A scan reads cpu.stat.local only where the group has no quota of
+	// its own: there it shows throttling by an ancestor's quota, which the
+	// group's cpu.stat (non-hierarchical bandwidth fields) cannot.
+	if s.full || (bandwidth && c.Max != nil && c.Max.Unlimited) {
 		if b := s.file(d, "cpu.stat.local", true); b != nil {
 			c.LocalThrottledUsec = pickKeyed(b, cpuStatLoc)[0]
 		}
