@@ -12,8 +12,12 @@
 #   - nested limits in the burstable pod (memory 256 MiB, 2 CPUs): PID 5100
 #     (container B) has no limits of its own and was OOM-killed once, as a
 #     group (memory.events.local oom_kill 1, oom_group_kill 1), by the
-#     pod's limit (the pod's memory.events.local oom 1); PID 5101
-#     (container C) sets 512 MiB, looser than the pod's;
+#     pod's limit (the pod's memory.events.local oom 1, max 14); PID 5101
+#     (container C) sets 512 MiB, looser than the pod's, and a memory.high
+#     of 384 MiB it went over 23 times (memory.events.local high 23);
+#   - container B has no CPU quota either: the pod's 2 CPUs throttled it
+#     for 1.234567 s (cpu.stat.local throttled_usec), which its own
+#     cpu.stat cannot show; the pod throttled in 60 of 600 periods;
 #   - the Guaranteed pod's container (PID 5200, limit 128 MiB) has a working
 #     set of 94 % of it and memory pressure (some avg10 15 %);
 #   - the besteffort pod's container (PID 5300) has no limits at all;
@@ -97,6 +101,7 @@ group() {
 	w $d/memory.events.local 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n'
 	w $d/cpu.weight '100\n'
 	w $d/cpu.stat 'usage_usec 1000000\nuser_usec 700000\nsystem_usec 300000\nnice_usec 0\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\nnr_bursts 0\nburst_usec 0\n'
+	w $d/cpu.stat.local 'throttled_usec 0\n'
 	w $d/pids.current '0\n'
 	w $d/pids.events 'max 0\n'
 	w $d/io.stat ''
@@ -115,14 +120,17 @@ group $KB max 'max 100000' max 268435456 134217728 109051904 41943040
 group $KB/$POD 268435456 '200000 100000' max 268435456 134217728 109051904 41943040
 w $CG$KB/$POD/memory.events.local 'low 0\nhigh 0\nmax 14\noom 1\noom_kill 0\noom_group_kill 0\n'
 w $CG$KB/$POD/memory.events 'low 0\nhigh 0\nmax 14\noom 1\noom_kill 1\noom_group_kill 1\n'
+w $CG$KB/$POD/cpu.stat 'usage_usec 1000000\nuser_usec 700000\nsystem_usec 300000\nnice_usec 0\nnr_periods 600\nnr_throttled 60\nthrottled_usec 1500000\nnr_bursts 0\nburst_usec 0\n'
 group $KE max 'max 100000' max 20971520 10485760 8388608 4194304
 group $KE/$EPOD max 'max 100000' max 20971520 10485760 8388608 4194304
 group /kubepods.slice/$GPOD 134217728 '100000 100000' max 132120576 117440512 12582912 6291456
 
 # container DIR MEMORY.MAX CPU.MAX PIDS.MAX OOM_KILL OOM_GROUP_KILL PID: a
-# leaf with the statistics of a running container.
+# leaf with the statistics of a running container. Limit hits (max) count
+# only where the limit is: a container without one has none of its own.
 container() {
-	local d=$CG$1
+	local d=$CG$1 hits=0
+	[ "$2" = max ] || hits=$(( $5 * 7 ))
 	group "$1" "$2" "$3" "$4" 6291456 1228800 4505600 3883008
 	w $d/cgroup.procs "$7\n"
 	w $d/memory.peak '9437184\n'
@@ -159,8 +167,8 @@ workingset_refault_file 0
 pgfault 3150
 pgmajfault 16
 '
-	w $d/memory.events "low 0\nhigh 0\nmax $(( $5 * 7 ))\noom $(( $5 - $6 ))\noom_kill $5\noom_group_kill $6\n"
-	w $d/memory.events.local "low 0\nhigh 0\nmax $(( $5 * 7 ))\noom $(( $5 - $6 ))\noom_kill $5\noom_group_kill $6\n"
+	w $d/memory.events "low 0\nhigh 0\nmax $hits\noom $(( $5 - $6 ))\noom_kill $5\noom_group_kill $6\n"
+	w $d/memory.events.local "low 0\nhigh 0\nmax $hits\noom $(( $5 - $6 ))\noom_kill $5\noom_group_kill $6\n"
 	w $d/cpu.stat 'usage_usec 2345678\nuser_usec 2000000\nsystem_usec 345678\nnice_usec 0\nnr_periods 120\nnr_throttled 45\nthrottled_usec 3456789\nnr_bursts 0\nburst_usec 0\n'
 	w $d/pids.current '3\n'
 	w $d/pids.peak '7\n'
@@ -176,10 +184,17 @@ container $KB/$POD/cri-containerd-$B.scope max 'max 100000' max 1 1 5100
 for f in cpu.stat pids.events; do
 	w $CG$KB/$POD/cri-containerd-$B.scope/$f "$(sed 's/^nr_throttled .*/nr_throttled 0/; s/^throttled_usec .*/throttled_usec 0/; s/^max .*/max 0/' $CG/system.slice/docker-$A.scope/$f | sed 's/$/\\n/' | tr -d '\n')"
 done
+# B: throttled by the pod's quota, not its own (it has none).
+w $CG$KB/$POD/cri-containerd-$B.scope/cpu.stat.local 'throttled_usec 1234567\n'
 container $KB/$POD/cri-containerd-$C.scope 536870912 'max 100000' max 0 0 5101
 for f in cpu.stat pids.events; do
 	cp $CG$KB/$POD/cri-containerd-$B.scope/$f $CG$KB/$POD/cri-containerd-$C.scope/$f
 done
+# C: over its memory.high (384 MiB, as Kubernetes MemoryQoS sets it) 23 times.
+C1=$CG$KB/$POD/cri-containerd-$C.scope
+w $C1/memory.high '402653184\n'
+w $C1/memory.events 'low 0\nhigh 23\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n'
+w $C1/memory.events.local 'low 0\nhigh 23\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n'
 container /kubepods.slice/$GPOD/cri-containerd-$G.scope 134217728 '100000 100000' max 0 0 5200
 G1=$CG/kubepods.slice/$GPOD/cri-containerd-$G.scope
 # 126 MiB in use, little of it inactive file cache: a working set of 94 %.
