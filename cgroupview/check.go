@@ -21,16 +21,17 @@ const (
 
 // Finding is one trouble signal of `ctx cgroup check`. Codes and
 // thresholds are those of the cgroups field note (§6): OOM_KILLED,
-// OOM_AT_ANCESTOR, UNDER_OOM, NEAR_LIMIT, CPU_THROTTLED, PIDS_NEAR_MAX,
-// FORK_REJECTED, MEM_PRESSURE, CPU_PRESSURE, IO_PRESSURE, DYING_CGROUPS.
+// OOM_AT_ANCESTOR, UNDER_OOM, NEAR_LIMIT, LIMIT_HITS, HIGH_THROTTLED,
+// CPU_THROTTLED, INHERITED_THROTTLE, PIDS_NEAR_MAX, FORK_REJECTED,
+// MEM_PRESSURE, CPU_PRESSURE, IO_PRESSURE, DYING_CGROUPS.
 type Finding struct {
 	Level     Level              `json:"level"`
 	Code      string             `json:"code"`
 	Path      string             `json:"path"`
 	Container *inspect.Container `json:"container,omitempty"`
 	Message   string             `json:"message"`
-	// Value is what fired (a percentage or a count) and Threshold the
-	// level it crossed.
+	// Value is what fired (a percentage, a count, or seconds for
+	// INHERITED_THROTTLE) and Threshold the level it crossed.
 	Value     float64 `json:"value"`
 	Threshold float64 `json:"threshold"`
 	// SetBy names the cgroup whose limit is involved, when not this one.
@@ -65,7 +66,10 @@ func Check(cur, prev *Tree) []Finding {
 	}
 	for _, n := range cur.Nodes {
 		c.memory(n)
+		c.limitHits(n)
+		c.highThrottled(n)
 		c.cpu(n)
+		c.inheritedThrottle(n)
 		c.pids(n)
 		c.pressure(n)
 	}
@@ -251,6 +255,46 @@ func (c *checker) ancestorOOM(a string) uint64 {
 	return v
 }
 
+// ownMemoryEvent is the change of one of n's own memory events (v2
+// memory.events.local, as OOM_KILLED counts them): an event at a
+// descendant's limit is the descendant's. 0 when unknown, as on v1.
+func (c *checker) ownMemoryEvent(n *Node, key func(*MemoryEvents) *uint64) uint64 {
+	if n.Memory == nil || n.Memory.LocalEvents == nil {
+		return 0
+	}
+	var prev *uint64
+	pn := c.prevNode(n)
+	if pn != nil && pn.Memory != nil && pn.Memory.LocalEvents != nil {
+		prev = key(pn.Memory.LocalEvents)
+	}
+	v, _ := delta(key(n.Memory.LocalEvents), prev, pn != nil)
+	return v
+}
+
+// limitHits flags reclaim at the cgroup's own memory.max (memory.events
+// max). v1 memory.failcnt would be the equivalent but is unreliable.
+func (c *checker) limitHits(n *Node) {
+	hits := c.ownMemoryEvent(n, func(e *MemoryEvents) *uint64 { return e.Max })
+	if hits == 0 {
+		return
+	}
+	c.add(n, LevelWarning, "LIMIT_HITS", n.Path, float64(hits), 0,
+		"hit its memory limit %s %s (memory.events max; %s): reclaim at the limit stalls its tasks and comes before OOM kills",
+		plural(hits, "time", "times"), c.since(), ownText(n.Memory.Limit))
+}
+
+// highThrottled flags the cgroup going over its own memory.high
+// (memory.events high).
+func (c *checker) highThrottled(n *Node) {
+	high := c.ownMemoryEvent(n, func(e *MemoryEvents) *uint64 { return e.High })
+	if high == 0 {
+		return
+	}
+	c.add(n, LevelWarning, "HIGH_THROTTLED", n.Path, float64(high), 0,
+		"went over memory.high %s %s (memory.events high): its tasks were slowed and forced into reclaim",
+		plural(high, "time", "times"), c.since())
+}
+
 func (c *checker) cpu(n *Node) {
 	cp := n.CPU
 	if cp == nil || cp.NrPeriods == nil || cp.NrThrottled == nil {
@@ -285,6 +329,57 @@ func (c *checker) cpu(n *Node) {
 	}
 	c.add(n, lvl, "CPU_THROTTLED", n.Path, round1(pct), thr,
 		"throttled in %d of %d CFS periods (%.1f%%) %s by %s", throttled, periods, pct, c.since(), quota)
+}
+
+// inheritedThrottle flags a cgroup without a CPU quota of its own that
+// an ancestor's (a pod's) quota throttles. cpu.stat's nr_throttled counts
+// only the group's own quota, so CPU_THROTTLED cannot see it; cpu.stat.local
+// throttled_usec can.
+func (c *checker) inheritedThrottle(n *Node) {
+	cp := n.CPU
+	if cp == nil || cp.Max == nil || !cp.Max.Unlimited {
+		return
+	}
+	var prev *uint64
+	pn := c.prevNode(n)
+	if pn != nil && pn.CPU != nil {
+		prev = pn.CPU.LocalThrottledUsec
+	}
+	usec, _ := delta(cp.LocalThrottledUsec, prev, pn != nil)
+	if usec == 0 {
+		return
+	}
+	by, cores := c.quotaAncestor(n)
+	quota := "an ancestor's CPU quota"
+	if by != "" {
+		quota = fmt.Sprintf("the quota of ancestor %s (%s CPUs)", by, trimFloat(cores))
+	}
+	f := c.add(n, LevelWarning, "INHERITED_THROTTLE", n.Path, float64(usec)/1e6, 0,
+		"throttled for %s %s by %s; it has no quota of its own, so its cpu.stat shows no throttling (cpu.stat.local throttled_usec)",
+		time.Duration(usec)*time.Microsecond, c.since(), quota)
+	f.SetBy = by
+}
+
+// quotaAncestor names the nearest ancestor in the tree with a CPU quota
+// and its quota in CPUs; above the top of the scan, the one that sets the
+// effective quota.
+func (c *checker) quotaAncestor(n *Node) (string, float64) {
+	for p := n.Parent; p != ""; {
+		a := c.cur.Node(p)
+		if a == nil {
+			break
+		}
+		if a.CPU != nil && a.CPU.Max != nil {
+			if cores, ok := a.CPU.Max.CPUs(); ok {
+				return a.Path, cores
+			}
+		}
+		p = a.Parent
+	}
+	if e := n.Effective.cpu(); e != nil && e.SetBy != "" && e.SetBy != n.Path && e.Cores != nil {
+		return e.SetBy, *e.Cores
+	}
+	return "", 0
 }
 
 func (c *checker) pids(n *Node) {

@@ -25,6 +25,9 @@ func TestCheckV2(t *testing.T) {
 		"critical OOM_AT_ANCESTOR " + v2BScope,
 		"critical FORK_REJECTED " + v2Scope,
 		"warning DYING_CGROUPS /",
+		"warning LIMIT_HITS " + v2Pod,
+		"warning INHERITED_THROTTLE " + v2BScope,
+		"warning HIGH_THROTTLED " + v2CScope,
 		"warning NEAR_LIMIT " + v2GPod,
 		"warning MEM_PRESSURE " + v2G,
 		"warning NEAR_LIMIT " + v2G,
@@ -41,14 +44,59 @@ func TestCheckV2(t *testing.T) {
 	if f := fs[1]; f.Value != 2 {
 		t.Errorf("FORK_REJECTED value = %v; want 2 (the scope's, not again at system.slice)", f.Value)
 	}
-	if f := fs[5]; f.Value != 93.8 || f.Threshold != NearLimitWarn || f.SetBy != "" || !strings.Contains(f.Message, "shmem") {
+	if f := fs[8]; f.Value != 93.8 || f.Threshold != NearLimitWarn || f.SetBy != "" || !strings.Contains(f.Message, "shmem") {
 		t.Errorf("NEAR_LIMIT = %+v; want 93.8%% of its own limit, shmem called out", f)
 	}
-	if f := fs[6]; f.Value != 37.5 || f.Threshold != ThrottledWarn || !strings.Contains(f.Message, "45 of 120") {
+	if f := fs[9]; f.Value != 37.5 || f.Threshold != ThrottledWarn || !strings.Contains(f.Message, "45 of 120") {
 		t.Errorf("CPU_THROTTLED = %+v", f)
 	}
 	if f := fs[2]; f.Value != 150 || !strings.Contains(f.Message, "150 dying cgroups") {
 		t.Errorf("DYING_CGROUPS = %+v", f)
+	}
+	if f := fs[3]; f.Value != 14 || f.SetBy != "" || !strings.Contains(f.Message, "14 times since the cgroup was created") ||
+		!strings.Contains(f.Message, "own limit 256MiB") {
+		t.Errorf("LIMIT_HITS = %+v; want the pod's own 14 hits of its 256MiB limit", f)
+	}
+	if f := fs[4]; f.Value != 1.234567 || f.SetBy != v2Pod || !strings.Contains(f.Message, "1.234567s") ||
+		!strings.Contains(f.Message, "ancestor "+v2Pod+" (2 CPUs)") || f.Container == nil || f.Container.ID != v2CRI {
+		t.Errorf("INHERITED_THROTTLE = %+v; want 1.234567 s by the pod's 2 CPUs", f)
+	}
+	if f := fs[5]; f.Value != 23 || f.SetBy != "" || !strings.Contains(f.Message, "memory.high 23 times") {
+		t.Errorf("HIGH_THROTTLED = %+v; want 23", f)
+	}
+	// Checked alone, the container still names the pod whose quota
+	// throttles it (from its effective quota: the pod is above the scan).
+	sub := scan(t, hostfstest.Fixture(t, "cgroup-v2"), ScanOptions{Top: v2BScope, Depth: -1})
+	if f := findCode(Check(sub, nil), "INHERITED_THROTTLE", v2BScope); f == nil || f.SetBy != v2Pod {
+		t.Errorf("INHERITED_THROTTLE under %s = %+v; want set by the pod", v2BScope, f)
+	}
+}
+
+// TestCheckV2Deltas checks the counters as deltas: against a previous
+// scan with the same counters, none of the counter checks fires.
+func TestCheckV2Deltas(t *testing.T) {
+	root := hostfstest.Fixture(t, "cgroup-v2")
+	prev := scan(t, root, ScanOptions{Depth: -1})
+	cur := scan(t, root, ScanOptions{Depth: -1})
+	for _, f := range Check(cur, prev) {
+		switch f.Code {
+		case "OOM_KILLED", "OOM_AT_ANCESTOR", "FORK_REJECTED", "CPU_THROTTLED", "LIMIT_HITS", "HIGH_THROTTLED", "INHERITED_THROTTLE":
+			t.Errorf("no counter changed, yet %s %s", f.Code, f.Path)
+		}
+	}
+	// Lower counters before: the findings count only the change.
+	u := func(v uint64) *uint64 { return &v }
+	prev.Node(v2Pod).Memory.LocalEvents.Max = u(10)
+	prev.Node(v2CScope).Memory.LocalEvents.High = u(20)
+	prev.Node(v2BScope).CPU.LocalThrottledUsec = u(1000000)
+	fs := Check(cur, prev)
+	for _, w := range []struct {
+		code, path string
+		value      float64
+	}{{"LIMIT_HITS", v2Pod, 4}, {"HIGH_THROTTLED", v2CScope, 3}, {"INHERITED_THROTTLE", v2BScope, 0.234567}} {
+		if f := findCode(fs, w.code, w.path); f == nil || f.Value != w.value || !strings.Contains(f.Message, "in the last") {
+			t.Errorf("delta %s = %+v; want %v in the last interval", w.code, f, w.value)
+		}
 	}
 }
 
@@ -112,6 +160,16 @@ func TestCheckThresholds(t *testing.T) {
 		{"io full 10", Node{PSI: &PSI{IO: &Pressure{Full: &PressureLine{Avg10: 10}}}}, "warning IO_PRESSURE"},
 		{"io some only", Node{PSI: &PSI{IO: &Pressure{Some: PressureLine{Avg10: 90}}}}, ""},
 		{"under oom", Node{Memory: &Memory{UnderOOM: boolp(true)}}, "critical UNDER_OOM"},
+		{"limit hit", Node{Memory: &Memory{LocalEvents: &MemoryEvents{Max: u(1)}}}, "warning LIMIT_HITS"},
+		{"no limit hit", Node{Memory: &Memory{LocalEvents: &MemoryEvents{Max: u(0)}}}, ""},
+		{"descendant's limit hit", Node{Memory: &Memory{Events: &MemoryEvents{Max: u(5)}, LocalEvents: &MemoryEvents{Max: u(0)}}}, ""},
+		{"v1 has no limit hits", Node{Memory: &Memory{Version: 1}}, ""},
+		{"over high", Node{Memory: &Memory{LocalEvents: &MemoryEvents{High: u(1)}}}, "warning HIGH_THROTTLED"},
+		{"not over high", Node{Memory: &Memory{LocalEvents: &MemoryEvents{High: u(0)}}}, ""},
+		{"inherited throttle", Node{CPU: &CPU{Max: &CPUMax{Unlimited: true}, LocalThrottledUsec: u(1)}}, "warning INHERITED_THROTTLE"},
+		{"no inherited throttle", Node{CPU: &CPU{Max: &CPUMax{Unlimited: true}, LocalThrottledUsec: u(0)}}, ""},
+		{"own quota throttles", Node{CPU: &CPU{Max: &CPUMax{QuotaUsec: u(50000), PeriodUsec: 100000}, LocalThrottledUsec: u(1)}}, ""},
+		{"own quota unknown", Node{CPU: &CPU{LocalThrottledUsec: u(1)}}, ""},
 	}
 	for _, tt := range tests {
 		n := tt.n

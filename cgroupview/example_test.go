@@ -57,6 +57,9 @@ func ExampleCheck() {
 	}
 	// Output:
 	// critical OOM_AT_ANCESTOR 1 true
+	// warning LIMIT_HITS 14 false
+	// warning INHERITED_THROTTLE 1.234567 true
+	// warning HIGH_THROTTLED 23 false
 	// warning NEAR_LIMIT 93.8 false
 	// warning MEM_PRESSURE 15 false
 	// warning NEAR_LIMIT 93.8 false

@@ -259,17 +259,20 @@ func newCmdCgroupCheck(f *Factory, runF func(context.Context, *cgroupOptions) er
 		Short: "Find cgroup trouble: OOM kills, near limits, throttling, PID exhaustion, pressure",
 		Long: `Check cgroups for trouble and exit 3 when there is any. Thresholds:
 
-  OOM_KILLED       critical  OOM kills (memory.events.local oom_kill, v1 oom_control oom_kill)
-  OOM_AT_ANCESTOR  critical  kills, or a fired limit, where the limit sits on an ancestor (a pod)
-  UNDER_OOM        critical  v1 tasks hang at the limit (under_oom with oom_kill_disable)
-  NEAR_LIMIT       warning   working set >= 90% of the effective memory limit (critical >= 98%)
-  CPU_THROTTLED    warning   throttled periods >= 25% (critical >= 50%)
-  PIDS_NEAR_MAX    warning   tasks >= 80% of the effective pids.max (critical >= 95%)
-  FORK_REJECTED    critical  forks rejected by pids.max (pids.events max)
-  MEM_PRESSURE     warning   memory some avg10 >= 10% (critical: full avg10 >= 10% or some avg60 >= 40%)
-  CPU_PRESSURE     warning   cpu some avg10 >= 20% (self-inflicted when the cgroup is throttled)
-  IO_PRESSURE      warning   io full avg10 >= 10%
-  DYING_CGROUPS    warning   more than 1000 dying cgroups, or more than 10x the live ones
+  OOM_KILLED          critical  OOM kills (memory.events.local oom_kill, v1 oom_control oom_kill)
+  OOM_AT_ANCESTOR     critical  kills, or a fired limit, where the limit sits on an ancestor (a pod)
+  UNDER_OOM           critical  v1 tasks hang at the limit (under_oom with oom_kill_disable)
+  NEAR_LIMIT          warning   working set >= 90% of the effective memory limit (critical >= 98%)
+  LIMIT_HITS          warning   reclaim at its own memory.max (memory.events.local max; v2 only)
+  HIGH_THROTTLED      warning   throttled above its memory.high (memory.events.local high)
+  CPU_THROTTLED       warning   throttled periods >= 25% (critical >= 50%)
+  INHERITED_THROTTLE  warning   throttled by an ancestor's CPU quota, none of its own (cpu.stat.local)
+  PIDS_NEAR_MAX       warning   tasks >= 80% of the effective pids.max (critical >= 95%)
+  FORK_REJECTED       critical  forks rejected by pids.max (pids.events max)
+  MEM_PRESSURE        warning   memory some avg10 >= 10% (critical: full avg10 >= 10% or some avg60 >= 40%)
+  CPU_PRESSURE        warning   cpu some avg10 >= 20% (self-inflicted when the cgroup is throttled)
+  IO_PRESSURE         warning   io full avg10 >= 10%
+  DYING_CGROUPS       warning   more than 1000 dying cgroups, or more than 10x the live ones
 
 Counters are cumulative since each cgroup was created; with --interval they
 are what changed between two samples that far apart. With a TARGET or PATH
