@@ -335,8 +335,11 @@ type ociDescriptor struct {
 
 func containerdLayers(root hostfs.Root, cr string, v1 *boltfile.Bucket, ns, name, ref string) (*Image, error) {
 	target, err := v1.Bucket(ns, "images", name, "target")
-	if err != nil || target == nil {
-		return nil, fmt.Errorf("sandbox: containerd image %s/%s has no target (%v)", ns, name, err)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: containerd image %s/%s: %w", ns, name, err)
+	}
+	if target == nil {
+		return nil, fmt.Errorf("sandbox: containerd image %s/%s has no target", ns, name)
 	}
 	dg, _, err := target.Get("digest")
 	if err != nil {
@@ -405,7 +408,10 @@ func containerdLayers(root hostfs.Root, cr string, v1 *boltfile.Bucket, ns, name
 	chain := chainIDs(cfg.RootFS.DiffIDs)
 	for i := len(chain) - 1; i >= 0; i-- {
 		s, err := snaps.Bucket(chain[i])
-		if err != nil || s == nil {
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: containerd image %s/%s: layer %s: %w", ns, name, chain[i], err)
+		}
+		if s == nil {
 			return nil, fmt.Errorf("sandbox: containerd image %s/%s: layer %s is not unpacked (ctr image unpack)", ns, name, chain[i])
 		}
 		key, _, err := s.Get("name")
@@ -413,7 +419,10 @@ func containerdLayers(root hostfs.Root, cr string, v1 *boltfile.Bucket, ns, name
 			return nil, fmt.Errorf("sandbox: containerd image %s/%s: layer %s: %w", ns, name, chain[i], err)
 		}
 		kb, err := backend.Bucket(string(key))
-		if err != nil || kb == nil {
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: containerd snapshot %q: %w", key, err)
+		}
+		if kb == nil {
 			return nil, fmt.Errorf("sandbox: containerd snapshot %q not in the snapshotter", key)
 		}
 		idv, _, err := kb.Get("id")
