@@ -21,6 +21,12 @@
 #   - the Guaranteed pod's container (PID 5200, limit 128 MiB) has a working
 #     set of 94 % of it and memory pressure (some avg10 15 %);
 #   - the besteffort pod's container (PID 5300) has no limits at all;
+#   - swap (only these groups have memory.swap.max and .events): container C
+#     has swapped 30 MiB of its 32 MiB memory.swap.max (94 %); the
+#     besteffort container (swap.max max) failed 5 swap allocations with
+#     the host's swap full (memory.swap.events fail 5); parents count
+#     both, as the kernel does (swap.current and swap.events are
+#     hierarchical);
 #   - 150 dying cgroups beside 13 live ones (root cgroup.stat);
 #   - PID 4300, a zombie whose cgroup was removed (" (deleted)").
 # File shapes follow kernel 6.x cgroupfs (cgroup-v2.rst): the root lacks
@@ -205,5 +211,18 @@ w $G1/cpu.stat 'usage_usec 8765432\nuser_usec 8000000\nsystem_usec 765432\nnice_
 cp $CG$KB/$POD/cri-containerd-$B.scope/pids.events $G1/pids.events
 container $KE/$EPOD/cri-containerd-$E.scope max 'max 100000' max 0 0 5300
 E1=$CG$KE/$EPOD/cri-containerd-$E.scope
+# swap GROUP CURRENT MAX FAIL: the memory.swap.* files of GROUP.
+swap() {
+	w $CG$1/memory.swap.current "$2\n"
+	w $CG$1/memory.swap.max "$3\n"
+	w $CG$1/memory.swap.events "high 0\nmax 0\nfail $4\n"
+}
+swap $KB/$POD/cri-containerd-$C.scope 31457280 33554432 0
+swap $KB/$POD 31457280 max 0
+swap $KB 31457280 max 0
+swap $KE/$EPOD/cri-containerd-$E.scope 8388608 max 5
+swap $KE/$EPOD 8388608 max 5
+swap $KE 8388608 max 5
+swap /kubepods.slice 39845888 max 5
 w $E1/cpu.stat 'usage_usec 1234\nuser_usec 1000\nsystem_usec 234\nnice_usec 0\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\nnr_bursts 0\nburst_usec 0\n'
 cp $G1/pids.events $E1/pids.events
