@@ -24,6 +24,11 @@ type Memory struct {
 	Shmem *uint64 `json:"shmemBytes,omitempty"`
 	Peak  *uint64 `json:"peakBytes,omitempty"` // memory.peak, v1 max_usage_in_bytes
 	Swap  *uint64 `json:"swapBytes,omitempty"` // memory.swap.current, v1 total_swap
+	// SwapMax is v2 memory.swap.max and SwapEvents memory.swap.events
+	// (hierarchical unless the mount has memory_localevents). A scan
+	// reads them, and Swap, only with ScanOptions.Swap.
+	SwapMax    *Limit      `json:"swapMax,omitempty"`
+	SwapEvents *SwapEvents `json:"swapEvents,omitempty"`
 	// OOMKills counts processes of this group killed by the OOM killer:
 	// memory.events.local oom_kill, v1 memory.oom_control oom_kill.
 	OOMKills *uint64 `json:"oomKills,omitempty"`
@@ -58,6 +63,22 @@ func memoryEvents(kv map[string]uint64) *MemoryEvents {
 	}
 }
 
+// SwapEvents are the counters of v2 memory.swap.events: Max counts swap
+// allocations refused at a memory.swap.max, Fail every failed one (at a
+// limit or with the system's swap full).
+type SwapEvents struct {
+	High *uint64 `json:"high,omitempty"`
+	Max  *uint64 `json:"max,omitempty"`
+	Fail *uint64 `json:"fail,omitempty"`
+}
+
+func swapEvents(kv map[string]uint64) *SwapEvents {
+	if kv == nil {
+		return nil
+	}
+	return &SwapEvents{High: key(kv, "high"), Max: key(kv, "max"), Fail: key(kv, "fail")}
+}
+
 // MemoryDetail is what `ctx cgroup show` adds to Memory: the other limits
 // and the rest of the breakdown. Sizes are bytes; nil is unknown or not
 // reported by this kernel or version.
@@ -70,7 +91,8 @@ type MemoryDetail struct {
 	// SoftLimit is v1 memory.soft_limit_in_bytes (other semantics than
 	// memory.high: reclaim target under global pressure).
 	SoftLimit *Limit `json:"softLimit,omitempty"`
-	// SwapMax is v2 memory.swap.max (swap alone); MemSwLimit and
+	// SwapMax is v2 memory.swap.max (swap alone), as Memory.SwapMax;
+	// MemSwLimit and
 	// MemSwUsage are v1 memory.memsw.* (memory plus swap).
 	SwapMax    *Limit  `json:"swapMax,omitempty"`
 	MemSwLimit *Limit  `json:"memswLimit,omitempty"`
@@ -105,7 +127,8 @@ var (
 )
 
 // memory reads memory.* (cgroup-v2.rst "Memory"; cgroup-v1/memory.rst).
-// A scan (s.summary) skips the peak and swap; s.full adds MemoryDetail.
+// A scan (s.summary) skips the peak, and the swap unless s.swap; s.full
+// adds MemoryDetail.
 func (s *statReader) memory(d *dir, version int, p *Placement) *Memory {
 	isRoot := p.Path == "/"
 	mem := &Memory{Version: version, Path: p.Path}
@@ -131,14 +154,18 @@ func (s *statReader) memory(d *dir, version int, p *Placement) *Memory {
 			mem.OOMKills = mem.LocalEvents.OOMKill
 		}
 		if !s.summary {
-			mem.Peak = s.uint(d, "memory.peak", true)         // ≥5.19
-			mem.Swap = s.uint(d, "memory.swap.current", true) // needs swap accounting
+			mem.Peak = s.uint(d, "memory.peak", true) // ≥5.19
+		}
+		if !s.summary || s.swap { // absent without swap accounting
+			mem.Swap = s.uint(d, "memory.swap.current", true)
+			mem.SwapMax = s.optLimit(d, "memory.swap.max", parseMax)
+			mem.SwapEvents = swapEvents(s.keyed(d, "memory.swap.events", true))
 		}
 		if s.full {
 			det.High = s.optLimit(d, "memory.high", parseMax)
 			det.Low = s.optLimit(d, "memory.low", parseMax)
 			det.Min = s.optLimit(d, "memory.min", parseMax)
-			det.SwapMax = s.optLimit(d, "memory.swap.max", parseMax)
+			det.SwapMax = mem.SwapMax
 			if v := s.uint(d, "memory.oom.group", true); v != nil {
 				b := *v != 0
 				det.OOMGroup = &b

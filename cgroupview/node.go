@@ -83,6 +83,7 @@ type Tree struct {
 
 	byPath    map[string]*Node
 	pidsLocal bool
+	memLocal  bool // memory.events and memory.swap.events are local
 }
 
 // Node returns the node of cgroup path p, or nil.

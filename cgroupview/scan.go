@@ -25,6 +25,9 @@ type ScanOptions struct {
 	// IO reads io.stat (v1 blkio.throttle.io_service*_recursive), for
 	// IO rates.
 	IO bool
+	// Swap reads v2 memory.swap.{current,max,events}, for the SWAP check.
+	// v1 has no swap-only limit (memsw is memory plus swap).
+	Swap bool
 	// AllHierarchies also walks the v1 hierarchies that carry no
 	// statistics ctx shows (cpuset, devices, freezer, net_cls, perf_event,
 	// name=systemd, …), so cgroups that exist only there are listed too.
@@ -127,10 +130,11 @@ func Scan(root hostfs.Root, l *Layout, opts ScanOptions) (*Tree, error) {
 	}
 	top := path.Clean("/" + opts.Top)
 	sc := &scanner{root: root, l: l, opts: opts, nodes: map[string]*Node{}}
-	sc.s = statReader{root: root, summary: !opts.full, full: opts.full}
+	sc.s = statReader{root: root, summary: !opts.full, swap: opts.Swap, full: opts.full}
 	t := &Tree{Mode: l.Mode, Top: top, Time: now()}
 	if u := l.Unified(); u != nil {
 		t.pidsLocal = u.HasOption("pids_localevents")
+		t.memLocal = u.HasOption("memory_localevents")
 	}
 	for _, p := range plans(l, opts) {
 		start := top

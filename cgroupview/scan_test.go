@@ -165,6 +165,31 @@ func TestScanV2Systemd(t *testing.T) {
 	}
 }
 
+// TestScanSwap checks that only a scan with Swap reads the v2 swap files:
+// ls, tree and top stay as cheap as before.
+func TestScanSwap(t *testing.T) {
+	root := hostfstest.Fixture(t, "cgroup-v2")
+	for _, n := range scan(t, root, ScanOptions{Depth: -1}).Nodes {
+		if m := n.Memory; m != nil && (m.Swap != nil || m.SwapMax != nil || m.SwapEvents != nil) {
+			t.Errorf("%s: scan without Swap read swap %v, %+v, %+v", n.Path, m.Swap, m.SwapMax, m.SwapEvents)
+		}
+	}
+	tr := scan(t, root, ScanOptions{Depth: -1, Swap: true})
+	noWarnings(t, "Scan", tr.Warnings)
+	c := node(t, tr, v2CScope).Memory
+	if c.Swap == nil || *c.Swap != 31457280 || c.SwapMax == nil || c.SwapMax.Max == nil || *c.SwapMax.Max != 33554432 {
+		t.Errorf("C swap = %v of %+v; want 30MiB of 32MiB", c.Swap, c.SwapMax)
+	}
+	e := node(t, tr, v2E).Memory
+	if e.SwapMax == nil || !e.SwapMax.Unlimited || e.SwapEvents == nil || e.SwapEvents.Fail == nil || *e.SwapEvents.Fail != 5 ||
+		e.SwapEvents.Max == nil || *e.SwapEvents.Max != 0 {
+		t.Errorf("E swap max %+v, events %+v; want max, fail 5, max 0", e.SwapMax, e.SwapEvents)
+	}
+	if a := node(t, tr, v2Scope).Memory; a.Swap == nil || a.SwapMax != nil || a.SwapEvents != nil {
+		t.Errorf("docker swap %v, %+v, %+v; want 0 and no max or events files (absent is unknown)", a.Swap, a.SwapMax, a.SwapEvents)
+	}
+}
+
 func TestScanSubtreeAndDepth(t *testing.T) {
 	root := hostfstest.Fixture(t, "cgroup-v2")
 	tr := scan(t, root, ScanOptions{Top: v2KB, Depth: 1})

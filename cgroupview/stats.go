@@ -48,8 +48,9 @@ type statReader struct {
 	r        reader
 	warnings []string
 	// summary skips what a scan of many cgroups does not show (peaks,
-	// swap, weights); full adds what `ctx cgroup show` does.
-	summary, full bool
+	// swap, weights); swap reads the v2 swap files all the same (for ctx
+	// cgroup check); full adds what `ctx cgroup show` does.
+	summary, swap, full bool
 }
 
 func (s *statReader) warnf(format string, args ...any) {
