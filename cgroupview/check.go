@@ -22,7 +22,7 @@ const (
 // Finding is one trouble signal of `ctx cgroup check`. Codes and
 // thresholds are those of the cgroups field note (§6): OOM_KILLED,
 // OOM_AT_ANCESTOR, UNDER_OOM, NEAR_LIMIT, LIMIT_HITS, HIGH_THROTTLED,
-// CPU_THROTTLED, INHERITED_THROTTLE, PIDS_NEAR_MAX, FORK_REJECTED,
+// SWAP, CPU_THROTTLED, INHERITED_THROTTLE, PIDS_NEAR_MAX, FORK_REJECTED,
 // MEM_PRESSURE, CPU_PRESSURE, IO_PRESSURE, DYING_CGROUPS.
 type Finding struct {
 	Level     Level              `json:"level"`
@@ -42,6 +42,7 @@ type Finding struct {
 const (
 	NearLimitWarn   = 90.0 // working set / effective memory limit
 	NearLimitCrit   = 98.0
+	SwapWarn        = 90.0 // memory.swap.current / memory.swap.max; systemd-oomd SwapUsedLimit
 	ThrottledWarn   = 25.0 // throttled periods; Prometheus CPUThrottlingHigh
 	ThrottledCrit   = 50.0
 	PIDsWarn        = 80.0 // pids.current / effective pids.max
@@ -68,6 +69,7 @@ func Check(cur, prev *Tree) []Finding {
 		c.memory(n)
 		c.limitHits(n)
 		c.highThrottled(n)
+		c.swap(n)
 		c.cpu(n)
 		c.inheritedThrottle(n)
 		c.pids(n)
@@ -293,6 +295,58 @@ func (c *checker) highThrottled(n *Node) {
 	c.add(n, LevelWarning, "HIGH_THROTTLED", n.Path, float64(high), 0,
 		"went over memory.high %s %s (memory.events high): its tasks were slowed and forced into reclaim",
 		plural(high, "time", "times"), c.since())
+}
+
+// swap flags a v2 cgroup whose swap is nearly full, or whose swap
+// allocations failed (memory.swap.events fail, max). v1 memsw mixes memory
+// and swap, so there is no swap-only view to check.
+func (c *checker) swap(n *Node) {
+	m := n.Memory
+	if m == nil || m.Version != 2 {
+		return
+	}
+	if sm := m.SwapMax; m.Swap != nil && sm != nil && !sm.Unlimited && sm.Max != nil && *sm.Max > 0 {
+		if pct := 100 * float64(*m.Swap) / float64(*sm.Max); pct >= SwapWarn {
+			c.add(n, LevelWarning, "SWAP", n.Path, round1(pct), SwapWarn,
+				"swap %s is %.1f%% of memory.swap.max %s: once it is full, the next allocation stalls in reclaim or OOM-kills",
+				bytesText(*m.Swap), pct, bytesText(*sm.Max))
+			return
+		}
+	}
+	fails := c.swapFails(n)
+	if !c.cur.memLocal {
+		// memory.swap.events counts descendants' failures too: report
+		// them where they happened.
+		for _, ch := range n.children {
+			fails -= min(fails, c.swapFails(ch))
+		}
+	}
+	if fails > 0 {
+		c.add(n, LevelWarning, "SWAP", n.Path, float64(fails), 0,
+			"swap allocation failed %s %s (memory.swap.events fail/max): with swap full, the next allocation stalls in reclaim or OOM-kills",
+			plural(fails, "time", "times"), c.since())
+	}
+}
+
+// swapFails is the change of n's failed swap allocations, 0 when unknown:
+// the larger of memory.swap.events fail and max, as the kernel counts a
+// refusal at memory.swap.max in both.
+func (c *checker) swapFails(n *Node) uint64 {
+	if n.Memory == nil || n.Memory.SwapEvents == nil {
+		return 0
+	}
+	var prev *SwapEvents
+	pn := c.prevNode(n)
+	if pn != nil && pn.Memory != nil {
+		prev = pn.Memory.SwapEvents
+	}
+	if prev == nil {
+		prev = &SwapEvents{}
+	}
+	e := n.Memory.SwapEvents
+	fail, _ := delta(e.Fail, prev.Fail, pn != nil)
+	hits, _ := delta(e.Max, prev.Max, pn != nil)
+	return max(fail, hits)
 }
 
 func (c *checker) cpu(n *Node) {

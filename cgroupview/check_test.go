@@ -19,15 +19,17 @@ func summary(fs []Finding) []string {
 }
 
 func TestCheckV2(t *testing.T) {
-	tr := scan(t, hostfstest.Fixture(t, "cgroup-v2"), ScanOptions{Depth: -1})
+	tr := scan(t, hostfstest.Fixture(t, "cgroup-v2"), ScanOptions{Depth: -1, Swap: true})
 	fs := Check(tr, nil)
 	want := []string{
 		"critical OOM_AT_ANCESTOR " + v2BScope,
 		"critical FORK_REJECTED " + v2Scope,
 		"warning DYING_CGROUPS /",
+		"warning SWAP " + v2E,
 		"warning LIMIT_HITS " + v2Pod,
 		"warning INHERITED_THROTTLE " + v2BScope,
 		"warning HIGH_THROTTLED " + v2CScope,
+		"warning SWAP " + v2CScope,
 		"warning NEAR_LIMIT " + v2GPod,
 		"warning MEM_PRESSURE " + v2G,
 		"warning NEAR_LIMIT " + v2G,
@@ -44,25 +46,33 @@ func TestCheckV2(t *testing.T) {
 	if f := fs[1]; f.Value != 2 {
 		t.Errorf("FORK_REJECTED value = %v; want 2 (the scope's, not again at system.slice)", f.Value)
 	}
-	if f := fs[8]; f.Value != 93.8 || f.Threshold != NearLimitWarn || f.SetBy != "" || !strings.Contains(f.Message, "shmem") {
+	if f := fs[10]; f.Value != 93.8 || f.Threshold != NearLimitWarn || f.SetBy != "" || !strings.Contains(f.Message, "shmem") {
 		t.Errorf("NEAR_LIMIT = %+v; want 93.8%% of its own limit, shmem called out", f)
 	}
-	if f := fs[9]; f.Value != 37.5 || f.Threshold != ThrottledWarn || !strings.Contains(f.Message, "45 of 120") {
+	if f := fs[11]; f.Value != 37.5 || f.Threshold != ThrottledWarn || !strings.Contains(f.Message, "45 of 120") {
 		t.Errorf("CPU_THROTTLED = %+v", f)
 	}
 	if f := fs[2]; f.Value != 150 || !strings.Contains(f.Message, "150 dying cgroups") {
 		t.Errorf("DYING_CGROUPS = %+v", f)
 	}
-	if f := fs[3]; f.Value != 14 || f.SetBy != "" || !strings.Contains(f.Message, "14 times since the cgroup was created") ||
+	if f := fs[4]; f.Value != 14 || f.SetBy != "" || !strings.Contains(f.Message, "14 times since the cgroup was created") ||
 		!strings.Contains(f.Message, "own limit 256MiB") {
 		t.Errorf("LIMIT_HITS = %+v; want the pod's own 14 hits of its 256MiB limit", f)
 	}
-	if f := fs[4]; f.Value != 1.234567 || f.SetBy != v2Pod || !strings.Contains(f.Message, "1.234567s") ||
+	if f := fs[5]; f.Value != 1.234567 || f.SetBy != v2Pod || !strings.Contains(f.Message, "1.234567s") ||
 		!strings.Contains(f.Message, "ancestor "+v2Pod+" (2 CPUs)") || f.Container == nil || f.Container.ID != v2CRI {
 		t.Errorf("INHERITED_THROTTLE = %+v; want 1.234567 s by the pod's 2 CPUs", f)
 	}
-	if f := fs[5]; f.Value != 23 || f.SetBy != "" || !strings.Contains(f.Message, "memory.high 23 times") {
+	if f := fs[6]; f.Value != 23 || f.SetBy != "" || !strings.Contains(f.Message, "memory.high 23 times") {
 		t.Errorf("HIGH_THROTTLED = %+v; want 23", f)
+	}
+	if f := fs[7]; f.Value != 93.8 || f.Threshold != SwapWarn || !strings.Contains(f.Message, "swap 30MiB is 93.8% of memory.swap.max 32MiB") ||
+		!strings.Contains(f.Message, "OOM-kills") || f.Container == nil {
+		t.Errorf("SWAP %s = %+v; want 93.8%% of its 32MiB swap.max", v2CScope, f)
+	}
+	if f := fs[3]; f.Value != 5 || f.Threshold != 0 || !strings.Contains(f.Message, "failed 5 times since the cgroup was created") ||
+		!strings.Contains(f.Message, "memory.swap.events") || f.Container == nil {
+		t.Errorf("SWAP %s = %+v; want its 5 failed swap allocations, not again at its parents", v2E, f)
 	}
 	// Checked alone, the container still names the pod whose quota
 	// throttles it (from its effective quota: the pod is above the scan).
@@ -76,9 +86,12 @@ func TestCheckV2(t *testing.T) {
 // scan with the same counters, none of the counter checks fires.
 func TestCheckV2Deltas(t *testing.T) {
 	root := hostfstest.Fixture(t, "cgroup-v2")
-	prev := scan(t, root, ScanOptions{Depth: -1})
-	cur := scan(t, root, ScanOptions{Depth: -1})
+	prev := scan(t, root, ScanOptions{Depth: -1, Swap: true})
+	cur := scan(t, root, ScanOptions{Depth: -1, Swap: true})
 	for _, f := range Check(cur, prev) {
+		if f.Code == "SWAP" && f.Path != v2CScope {
+			t.Errorf("no swap event changed, yet SWAP %s (only C's full swap should remain)", f.Path)
+		}
 		switch f.Code {
 		case "OOM_KILLED", "OOM_AT_ANCESTOR", "FORK_REJECTED", "CPU_THROTTLED", "LIMIT_HITS", "HIGH_THROTTLED", "INHERITED_THROTTLE":
 			t.Errorf("no counter changed, yet %s %s", f.Code, f.Path)
@@ -89,11 +102,12 @@ func TestCheckV2Deltas(t *testing.T) {
 	prev.Node(v2Pod).Memory.LocalEvents.Max = u(10)
 	prev.Node(v2CScope).Memory.LocalEvents.High = u(20)
 	prev.Node(v2BScope).CPU.LocalThrottledUsec = u(1000000)
+	prev.Node(v2E).Memory.SwapEvents.Fail = u(3)
 	fs := Check(cur, prev)
 	for _, w := range []struct {
 		code, path string
 		value      float64
-	}{{"LIMIT_HITS", v2Pod, 4}, {"HIGH_THROTTLED", v2CScope, 3}, {"INHERITED_THROTTLE", v2BScope, 0.234567}} {
+	}{{"LIMIT_HITS", v2Pod, 4}, {"HIGH_THROTTLED", v2CScope, 3}, {"INHERITED_THROTTLE", v2BScope, 0.234567}, {"SWAP", v2E, 2}} {
 		if f := findCode(fs, w.code, w.path); f == nil || f.Value != w.value || !strings.Contains(f.Message, "in the last") {
 			t.Errorf("delta %s = %+v; want %v in the last interval", w.code, f, w.value)
 		}
@@ -166,6 +180,14 @@ func TestCheckThresholds(t *testing.T) {
 		{"v1 has no limit hits", Node{Memory: &Memory{Version: 1}}, ""},
 		{"over high", Node{Memory: &Memory{LocalEvents: &MemoryEvents{High: u(1)}}}, "warning HIGH_THROTTLED"},
 		{"not over high", Node{Memory: &Memory{LocalEvents: &MemoryEvents{High: u(0)}}}, ""},
+		{"swap 89%", Node{Memory: &Memory{Version: 2, Swap: u(89), SwapMax: &Limit{Max: u(100)}}}, ""},
+		{"swap 90%", Node{Memory: &Memory{Version: 2, Swap: u(90), SwapMax: &Limit{Max: u(100)}}}, "warning SWAP"},
+		{"swap max unlimited", Node{Memory: &Memory{Version: 2, Swap: u(1 << 40), SwapMax: &Limit{Unlimited: true}}}, ""},
+		{"swap fail 1", Node{Memory: &Memory{Version: 2, SwapEvents: &SwapEvents{Fail: u(1), Max: u(0)}}}, "warning SWAP"},
+		{"swap fail 0", Node{Memory: &Memory{Version: 2, SwapEvents: &SwapEvents{High: u(7), Fail: u(0), Max: u(0)}}}, ""},
+		{"swap max 0 hit", Node{Memory: &Memory{Version: 2, Swap: u(0), SwapMax: &Limit{Max: u(0)}, SwapEvents: &SwapEvents{Max: u(1)}}}, "warning SWAP"},
+		{"swap full and failing: one finding", Node{Memory: &Memory{Version: 2, Swap: u(100), SwapMax: &Limit{Max: u(100)}, SwapEvents: &SwapEvents{Fail: u(3)}}}, "warning SWAP"},
+		{"v1 has no swap check", Node{Memory: &Memory{Version: 1, Swap: u(100), SwapMax: &Limit{Max: u(100)}, SwapEvents: &SwapEvents{Fail: u(1)}}}, ""},
 		{"inherited throttle", Node{CPU: &CPU{Max: &CPUMax{Unlimited: true}, LocalThrottledUsec: u(1)}}, "warning INHERITED_THROTTLE"},
 		{"no inherited throttle", Node{CPU: &CPU{Max: &CPUMax{Unlimited: true}, LocalThrottledUsec: u(0)}}, ""},
 		{"own quota throttles", Node{CPU: &CPU{Max: &CPUMax{QuotaUsec: u(50000), PeriodUsec: 100000}, LocalThrottledUsec: u(1)}}, ""},
