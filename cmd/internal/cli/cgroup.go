@@ -265,6 +265,7 @@ func newCmdCgroupCheck(f *Factory, runF func(context.Context, *cgroupOptions) er
   NEAR_LIMIT          warning   working set >= 90% of the effective memory limit (critical >= 98%)
   LIMIT_HITS          warning   reclaim at its own memory.max (memory.events.local max; v2 only)
   HIGH_THROTTLED      warning   throttled above its memory.high (memory.events.local high)
+  SWAP                warning   swap >= 90% of memory.swap.max, or swap allocations failed (memory.swap.events; v2 only)
   CPU_THROTTLED       warning   throttled periods >= 25% (critical >= 50%)
   INHERITED_THROTTLE  warning   throttled by an ancestor's CPU quota, none of its own (cpu.stat.local)
   PIDS_NEAR_MAX       warning   tasks >= 80% of the effective pids.max (critical >= 95%)
@@ -964,7 +965,7 @@ func runCgroupCheck(ctx context.Context, opts *cgroupOptions) error {
 	if err != nil {
 		return err
 	}
-	so := cgroupview.ScanOptions{Top: top, Depth: -1, Now: opts.now}
+	so := cgroupview.ScanOptions{Top: top, Depth: -1, Swap: true, Now: opts.now}
 	cur, err := env.scan(so)
 	if err != nil {
 		return err

@@ -280,7 +280,7 @@ func TestRunCgroupJSON(t *testing.T) {
 
 	code, out, _ = runCLI(t, root, "cgroup", "check", "-o", "json")
 	kind, fs, _, _ := decode[findingJ](t, out)
-	if code != ExitFindings || kind != "CgroupFindingList" || len(fs) != 10 {
+	if code != ExitFindings || kind != "CgroupFindingList" || len(fs) != 12 {
 		t.Fatalf("check: exit %d, kind %q, %d findings", code, kind, len(fs))
 	}
 	if f := fs[0]; f.Code != "OOM_AT_ANCESTOR" || f.Level != "critical" || f.Path != cgV2B || f.SetBy != cgV2Pod {
