@@ -112,16 +112,16 @@ func (s *Storage) Diff(ctx context.Context, t *Target) (*DiffReport, error) {
 	}()
 	j := &walkJob{label: dirs[0], ns: spec.ns, diff: &diffSink{}}
 	for i, d := range dirs {
-		f, dev, err := s.scan.openDir(d)
+		f, st, err := s.scan.openDir(d)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, f)
 		if i == 0 {
-			j.root, j.dev = int(f.Fd()), dev
+			j.root, j.dev = int(f.Fd()), st.Dev
 			continue
 		}
-		j.lowers = append(j.lowers, lowerFD{pos: i - 1, fd: int(f.Fd()), dev: dev})
+		j.lowers = append(j.lowers, lowerFD{pos: i - 1, fd: int(f.Fd()), dev: st.Dev})
 	}
 	s.scan.checkXattrs(spec.ns)
 	w := newWalker(ctx, s.opts.workers(), s.opts.Progress, s.scan.procFD())

@@ -272,6 +272,10 @@ type Options struct {
 	// TopN is how many of the largest files of each writable layer to
 	// keep; 0 keeps none.
 	TopN int
+	// CacheDir, when set, is where the walks of committed image layers
+	// are kept between runs (see cache_linux.go); empty walks everything
+	// and writes nothing.
+	CacheDir string
 }
 
 func (o Options) workers() int {

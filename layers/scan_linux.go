@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -24,10 +25,13 @@ type layerNode struct {
 	metacopy bool
 	topN     int
 	walked   bool
-	usage    Usage
-	hides    []hiddenAcc // by depth below: 0 is the parent
-	top      []File
-	links    *linkSet
+	// image is set while every stack that has this node says its layer
+	// is a committed image layer: the layer cache keeps only those.
+	image bool
+	usage Usage
+	hides []hiddenAcc // by depth below: 0 is the parent
+	top   []File
+	links *linkSet
 	// skipIno are directories an area walk leaves out: others count them.
 	skipIno map[devIno]bool
 }
@@ -40,6 +44,9 @@ type scanner struct {
 	byDir    map[string]*Layer
 	warnings []string
 	xattrOK  map[string]bool
+	// cache is the layer cache when Options.CacheDir is set, loaded on
+	// the first walk.
+	cache *layerCache
 	// counted is the node whose walk gave each dir's Usage.
 	counted map[string]*layerNode
 }
@@ -84,9 +91,10 @@ func (s *scanner) add(spec *stackSpec) []*layerNode {
 		}
 		n := s.nodes[key]
 		if n == nil {
-			n = &layerNode{key: key, layer: s.layer(ls.Layer), parent: p, ns: spec.ns, metacopy: spec.metacopy}
+			n = &layerNode{key: key, layer: s.layer(ls.Layer), parent: p, ns: spec.ns, metacopy: spec.metacopy, image: true}
 			s.nodes[key] = n
 		}
+		n.image = n.image && ls.Role == RoleImage
 		if i == 0 && ls.Role == RoleUpper && spec.topN > n.topN {
 			n.topN = spec.topN
 		}
@@ -99,21 +107,21 @@ func (s *scanner) add(spec *stackSpec) []*layerNode {
 }
 
 // openDir opens a layer dir through the host root, never following a
-// symlink as its last component.
-func (s *scanner) openDir(dir string) (*os.File, uint64, error) {
+// symlink as its last component, and stats it.
+func (s *scanner) openDir(dir string) (*os.File, unix.Stat_t, error) {
+	var st unix.Stat_t
 	f, err := inspect.OpenInRoot(s.root, dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
 	if err != nil {
 		if hostfs.IsPermission(err) {
-			return nil, 0, &PrivilegeError{Path: dir, Missing: "root (CAP_DAC_READ_SEARCH)", Err: err}
+			return nil, st, &PrivilegeError{Path: dir, Missing: "root (CAP_DAC_READ_SEARCH)", Err: err}
 		}
-		return nil, 0, err
+		return nil, st, err
 	}
-	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		f.Close()
-		return nil, 0, err
+		return nil, st, err
 	}
-	return f, st.Dev, nil
+	return f, st, nil
 }
 
 // walk walks every node not walked yet. A missing layer dir makes its
@@ -130,7 +138,7 @@ func (s *scanner) walk(ctx context.Context) error {
 	}
 	type opened struct {
 		f   *os.File
-		dev uint64
+		st  unix.Stat_t
 		err error
 	}
 	open := map[string]*opened{}
@@ -145,13 +153,15 @@ func (s *scanner) walk(ctx context.Context) error {
 		if o := open[dir]; o != nil {
 			return o
 		}
-		f, dev, err := s.openDir(dir)
-		o := &opened{f: f, dev: dev, err: err}
+		f, st, err := s.openDir(dir)
+		o := &opened{f: f, st: st, err: err}
 		open[dir] = o
 		return o
 	}
 	var jobs []*walkJob
 	var jobNodes []*layerNode
+	var jobStamps [][]dirStamp
+	s.loadCache()
 	for _, n := range todo {
 		n.walked = true
 		o := get(n.layer.Dir)
@@ -164,7 +174,8 @@ func (s *scanner) walk(ctx context.Context) error {
 			n.usage.Errors = append(n.usage.Errors, fmt.Sprintf("opening the layer dir: %v", unwrapPath(o.err)))
 			continue
 		}
-		j := &walkJob{label: n.layer.Dir, root: int(o.f.Fd()), dev: o.dev, ns: n.ns, topN: n.topN, metacopy: n.metacopy, skipIno: n.skipIno}
+		j := &walkJob{label: n.layer.Dir, root: int(o.f.Fd()), dev: o.st.Dev, ns: n.ns, topN: n.topN, metacopy: n.metacopy, skipIno: n.skipIno}
+		stamps := []dirStamp{stampOf(n.layer.Dir, &o.st)}
 		pos := 0
 		for p := n.parent; p != nil; p = p.parent {
 			lo := get(p.layer.Dir)
@@ -177,12 +188,20 @@ func (s *scanner) walk(ctx context.Context) error {
 				n.usage.Errors = append(n.usage.Errors, fmt.Sprintf("opening lower %q: %v", p.layer.Dir, unwrapPath(lo.err)))
 				break
 			}
-			j.lowers = append(j.lowers, lowerFD{pos: pos, fd: int(lo.f.Fd()), dev: lo.dev})
+			j.lowers = append(j.lowers, lowerFD{pos: pos, fd: int(lo.f.Fd()), dev: lo.st.Dev})
+			stamps = append(stamps, stampOf(p.layer.Dir, &lo.st))
 			pos++
 		}
 		s.checkXattrs(n.ns)
+		if !s.cacheable(n) || n.usage.Incomplete {
+			stamps = nil
+		} else if e := s.cache.lookup(n.key, stamps, n.metacopy); e != nil {
+			e.apply(n)
+			continue
+		}
 		jobs = append(jobs, j)
 		jobNodes = append(jobNodes, n)
+		jobStamps = append(jobStamps, stamps)
 	}
 	w := newWalker(ctx, s.opts.workers(), s.opts.Progress, s.procFD())
 	w.run(jobs)
@@ -197,7 +216,11 @@ func (s *scanner) walk(ctx context.Context) error {
 		n.hides = j.hidden
 		n.top = j.top.list()
 		n.links = &j.links
+		if jobStamps[i] != nil && ctx.Err() == nil {
+			s.cache.store(n.key, jobStamps[i], n)
+		}
 	}
+	s.saveCache()
 	for _, n := range todo {
 		if n.layer.Usage == nil {
 			u := n.usage
@@ -206,6 +229,43 @@ func (s *scanner) walk(ctx context.Context) error {
 		}
 	}
 	return ctx.Err()
+}
+
+// loadCache loads the layer cache once, if there is one to use.
+func (s *scanner) loadCache() {
+	if s.opts.CacheDir == "" || s.cache != nil {
+		return
+	}
+	c, warning := loadCache(s.opts.CacheDir, time.Now())
+	s.cache = c
+	if warning != "" {
+		s.warnings = append(s.warnings, warning)
+	}
+}
+
+// cacheable reports whether n's walk may be cached: a committed image
+// layer on committed image layers, walked whole.
+func (s *scanner) cacheable(n *layerNode) bool {
+	if s.cache == nil || n.skipIno != nil || n.topN > 0 {
+		return false
+	}
+	for p := n; p != nil; p = p.parent {
+		if !p.image {
+			return false
+		}
+	}
+	return true
+}
+
+// saveCache writes what this walk added to the layer cache. A cache that
+// cannot be written costs the next run a walk, so it is only a warning.
+func (s *scanner) saveCache() {
+	if s.cache == nil {
+		return
+	}
+	if err := s.cache.save(); err != nil {
+		s.warnings = append(s.warnings, fmt.Sprintf("layer cache not saved: %v", err))
+	}
 }
 
 // procFD is <proc>/self/fd on a live host: the lgetxattr fallback for

@@ -75,6 +75,9 @@ type Usage struct {
 	// Vanished counts entries removed while the walk ran: normal for a
 	// live container's writable layer.
 	Vanished int64 `json:"vanished,omitempty"`
+	// Cached is set when the usage was read from the layer cache
+	// (Options.CacheDir) instead of walked.
+	Cached bool `json:"cached,omitempty"`
 }
 
 // add merges o into u.

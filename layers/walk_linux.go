@@ -61,7 +61,7 @@ type walkJob struct {
 // hiddenAcc sums what a job hides in one lower layer.
 type hiddenAcc struct {
 	Sizes
-	Entries int64
+	Entries int64 `json:"entries"`
 }
 
 func (j *walkJob) addUsage(u *Usage) {
