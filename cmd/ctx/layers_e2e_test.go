@@ -33,6 +33,7 @@ type lusage struct {
 	OpaqueDirs int64    `json:"opaqueDirs"`
 	Incomplete bool     `json:"incomplete"`
 	Errors     []string `json:"errors"`
+	Cached     bool     `json:"cached"`
 }
 
 type lfile struct {
@@ -250,6 +251,33 @@ func TestLayersDockerE2E(t *testing.T) {
 				if want := duDisk(t, l.Dir); l.Usage.Disk != want {
 					t.Errorf("%s %s %s: disk %d; du -s says %d", c.Label, l.Role, l.ID[:12], l.Usage.Disk, want)
 				}
+			}
+		}
+	})
+
+	t.Run("--cache: image layers from the cache still equal du", func(t *testing.T) {
+		t.Setenv("CTX_CACHE_DIR", t.TempDir())
+		var first, second duDoc
+		layersJSON(t, &first, "layers", "du", a, b, "--cache")
+		layersJSON(t, &second, "layers", "du", a, b, "--cache")
+		for i, c := range second.Item.Containers {
+			if n := len(c.Stack.Layers); n != 6 {
+				t.Fatalf("%s: %d layers", c.Label, n)
+			}
+			for j, l := range c.Stack.Layers {
+				if l.Usage == nil || first.Item.Containers[i].Stack.Layers[j].Usage.Cached {
+					t.Fatalf("%s %s: usage %+v, or cached on the first run", c.Label, l.Role, l.Usage)
+				}
+				if l.Usage.Cached != (l.Role == "image") {
+					t.Errorf("%s %s: cached %v; want only image layers from the cache", c.Label, l.Role, l.Usage.Cached)
+				}
+				if want := duDisk(t, l.Dir); l.Usage.Disk != want {
+					t.Errorf("%s %s %s (cached %v): disk %d; du -s says %d", c.Label, l.Role, l.ID[:12], l.Usage.Cached, l.Usage.Disk, want)
+				}
+			}
+			if want := []containerUsage{ca, cb}[i]; c.Hidden != want.Hidden || c.ImageUnique != want.ImageUnique || c.ImageShared != want.ImageShared {
+				t.Errorf("%s: hidden %+v unique %+v shared %+v; without the cache %+v %+v %+v", c.Label,
+					c.Hidden, c.ImageUnique, c.ImageShared, want.Hidden, want.ImageUnique, want.ImageShared)
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -42,6 +43,7 @@ type layersOptions struct {
 	Path    string
 	Timeout time.Duration
 	Workers int
+	Cache   bool
 	// open reads the host's storage; tests replace it.
 	open func(root hostfs.Root, o layers.Options) (layersSource, error)
 	now  func() time.Time
@@ -102,6 +104,26 @@ func addWalkFlags(cmd *cobra.Command, o *layersOptions) {
 	fl.IntVar(&o.Workers, "workers", 0, "directories read in parallel (0: 4 per CPU, at least 8)")
 }
 
+// addCacheFlag adds --cache to the commands that walk image layers whole.
+func addCacheFlag(cmd *cobra.Command, o *layersOptions) {
+	cmd.Flags().BoolVar(&o.Cache, "cache", false, "reuse the sizes of unchanged committed image layers from earlier runs, and keep new ones (writes $CTX_CACHE_DIR, default ~/.cache/ctx)")
+}
+
+// cacheDir is where --cache keeps the layer cache: $CTX_CACHE_DIR, or ctx
+// under the user's cache dir ($XDG_CACHE_HOME, else ~/.cache).
+func (o *layersOptions) cacheDir() (string, error) {
+	getenv := o.f.getenv
+	switch {
+	case getenv("CTX_CACHE_DIR") != "":
+		return getenv("CTX_CACHE_DIR"), nil
+	case getenv("XDG_CACHE_HOME") != "":
+		return filepath.Join(getenv("XDG_CACHE_HOME"), "ctx"), nil
+	case getenv("HOME") != "":
+		return filepath.Join(getenv("HOME"), ".cache", "ctx"), nil
+	}
+	return "", &usageError{errors.New("--cache: no cache dir: set CTX_CACHE_DIR")}
+}
+
 func newCmdLayersDu(f *Factory, runF func(context.Context, *layersOptions) error) *cobra.Command {
 	o := newLayersOptions(f)
 	cmd := &cobra.Command{
@@ -121,6 +143,14 @@ broken into areas (image layers, container layers, build cache, orphan
 layers, overlay internal, logs, volumes, metadata, ...) that add up to what
 du -sx reports for that dir.
 
+With --cache, the sizes of committed image layers are kept between runs and
+reused while the layer dir and its lowers keep their inode, ctime and mtime:
+a run then walks only what changes (writable and init layers, logs, volumes,
+the rest of the storage dirs). Engines never write a committed layer, so a
+file edited in place deep inside one by hand is the one change not noticed.
+Layers from the cache are marked "cached" in JSON. Without --cache ctx
+writes nothing and walks everything.
+
 TARGET is a container name, ID or ID prefix of any runtime (stopped Docker
 and Podman containers too), a PID, or a Docker image name or ID.
 
@@ -135,7 +165,10 @@ and Podman containers too), a PID, or a Docker image name or ID.
   ctx layers du --all --by image
 
   # every layer dir with who uses it, as JSON
-  ctx layers du --all --by layer -o json`,
+  ctx layers du --all --by layer -o json
+
+  # a host checked every few minutes: walk image layers once, then reuse
+  ctx layers du --all --cache`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Targets = args
 			if err := o.validateDu(); err != nil {
@@ -151,6 +184,7 @@ and Podman containers too), a PID, or a Docker image name or ID.
 	cmd.Flags().StringVar(&o.By, "by", "", "rows per container, image or layer (default: container, or image for image targets)")
 	cmd.Flags().IntVar(&o.Top, "top", 5, "largest files of each writable layer to show")
 	addWalkFlags(cmd, o)
+	addCacheFlag(cmd, o)
 	return cmd
 }
 
@@ -179,6 +213,12 @@ func (o *layersOptions) source(ctx context.Context) (layersSource, []*layers.Tar
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	lo := layers.Options{Workers: o.Workers, Progress: &layers.Progress{}, TopN: o.Top}
+	if o.Cache {
+		if lo.CacheDir, err = o.cacheDir(); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
 	cancel := func() {}
 	if o.Timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
@@ -188,9 +228,8 @@ func (o *layersOptions) source(ctx context.Context) (layersSource, []*layers.Tar
 	// busy meanwhile (measured: 0.15 s instead of 0.17 s for 200k entries
 	// on 2 CPUs). GOMAXPROCS already honours a cgroup CPU limit.
 	procs := runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0))
-	p := &layers.Progress{}
-	stop := startProgress(o.f.IO.ErrOut, p)
-	src, err := o.open(root, layers.Options{Workers: o.Workers, Progress: p, TopN: o.Top})
+	stop := startProgress(o.f.IO.ErrOut, lo.Progress)
+	src, err := o.open(root, lo)
 	done := func() { stop(); cancel(); runtime.GOMAXPROCS(procs) }
 	if err != nil {
 		done()
@@ -530,6 +569,7 @@ where the store records one.
 	}
 	cmd.Flags().IntVar(&o.Top, "top", 5, "largest files of the writable layer to show")
 	addWalkFlags(cmd, o)
+	addCacheFlag(cmd, o)
 	return cmd
 }
 

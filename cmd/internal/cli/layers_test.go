@@ -423,3 +423,45 @@ func TestRunLayersRealWalk(t *testing.T) {
 		t.Errorf("which: exit %d\n%s", code, out)
 	}
 }
+
+// TestLayersCacheFlag: --cache hands package layers a cache dir from
+// $CTX_CACHE_DIR, $XDG_CACHE_HOME or $HOME, and without --cache none, so
+// nothing is written.
+func TestLayersCacheFlag(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  map[string]string
+		want string
+		err  bool
+	}{
+		{args: []string{"--all"}, env: map[string]string{"CTX_CACHE_DIR": "/c", "HOME": "/h"}, want: ""},
+		{args: []string{"--all", "--cache"}, env: map[string]string{"CTX_CACHE_DIR": "/c", "XDG_CACHE_HOME": "/x", "HOME": "/h"}, want: "/c"},
+		{args: []string{"--all", "--cache"}, env: map[string]string{"XDG_CACHE_HOME": "/x", "HOME": "/h"}, want: "/x/ctx"},
+		{args: []string{"--all", "--cache"}, env: map[string]string{"HOME": "/h"}, want: "/h/.cache/ctx"},
+		{args: []string{"--all", "--cache"}, env: map[string]string{}, err: true},
+	}
+	for _, tt := range tests {
+		ios, _, _, _ := iostreams.Test()
+		f := NewFactory(ios, func(k string) string { return tt.env[k] })
+		f.Host = func() (hostfs.Root, error) { return hostfs.Root{}, nil }
+		got := "unset"
+		cmd := newCmdLayersDu(f, func(ctx context.Context, o *layersOptions) error {
+			o.open = func(_ hostfs.Root, lo layers.Options) (layersSource, error) {
+				got = lo.CacheDir
+				return &fakeLayers{}, nil
+			}
+			_, _, _, done, err := o.source(ctx)
+			if err == nil {
+				done()
+			}
+			return err
+		})
+		cmd.SetArgs(tt.args)
+		cmd.SetOut(ios.Out)
+		cmd.SetErr(ios.ErrOut)
+		err := cmd.Execute()
+		if (err != nil) != tt.err || (!tt.err && got != tt.want) {
+			t.Errorf("%v with %v: cache dir %q, error %v; want %q", tt.args, tt.env, got, err, tt.want)
+		}
+	}
+}
