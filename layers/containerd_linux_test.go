@@ -93,6 +93,11 @@ func TestContainerdTornDB(t *testing.T) {
 			if w := strings.Join(rep.Warnings, "\n"); !strings.Contains(w, "not checked for orphans") || !strings.Contains(w, "metadata.db") {
 				t.Errorf("warnings %q; want the root named as not checked", rep.Warnings)
 			}
+			// The reason is given once, by the reader, not again by Orphans.
+			all := strings.Join(append(rep.Warnings, s.Warnings()...), "\n")
+			if n := strings.Count(all, "boltfile:"); n != 1 {
+				t.Errorf("the reason metadata.db cannot be used given %d times; want once:\n%s", n, all)
+			}
 			st, err := s.Stack(context.Background(), resolve(t, s, "4545"))
 			if err != nil || len(st.Layers) != 3 || st.Layers[1].ChainID != "" {
 				t.Errorf("stack %+v, %v; want three layers without chain IDs", st, err)
