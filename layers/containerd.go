@@ -35,6 +35,16 @@ func (s *snapshot) name() string {
 	return parts[2]
 }
 
+// label is the snapshot's key without the internal counter:
+// "<namespace>/<key>".
+func (s *snapshot) label() string {
+	parts := strings.SplitN(s.Key, "/", 3)
+	if len(parts) < 3 {
+		return s.Key
+	}
+	return parts[0] + "/" + parts[2]
+}
+
 // chainID is the snapshot's ChainID: the key of a committed snapshot when
 // it has a digest's shape, else "".
 func (s *snapshot) chainID() string {

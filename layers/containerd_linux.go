@@ -62,16 +62,21 @@ func (s *Storage) readSnapshotDB(p string) (*snapshotDB, error) {
 	return snaps, nil
 }
 
-// snapshotChainID is the ChainID of snapshot id under a snapshotter root,
-// from its metadata.db; "" when the database cannot be read (see
-// snapshotDB) or the snapshot is not a committed image layer.
-func (s *Storage) snapshotChainID(snapRoot, id string) string {
+// snapshotNames are the ChainID of snapshot id under a snapshotter root,
+// or its key when it is not a committed image layer, from its
+// metadata.db; both "" when the database cannot be read (see snapshotDB)
+// or has no such snapshot.
+func (s *Storage) snapshotNames(snapRoot, id string) (chainID, key string) {
 	db, err := s.snapshotDB(snapRoot)
 	if err != nil {
-		return ""
+		return "", ""
 	}
-	if sn := db.byID[id]; sn != nil {
-		return sn.chainID()
+	sn := db.byID[id]
+	switch {
+	case sn == nil:
+		return "", ""
+	case sn.chainID() != "":
+		return sn.chainID(), ""
 	}
-	return ""
+	return "", sn.label()
 }

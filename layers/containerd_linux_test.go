@@ -44,9 +44,9 @@ func TestContainerdChainIDs(t *testing.T) {
 	}
 	var got []string
 	for _, l := range st.Layers {
-		got = append(got, l.Role+":"+l.ID+":"+l.ChainID)
+		got = append(got, l.Role+":"+l.ID+":"+l.ChainID+l.SnapshotKey)
 	}
-	if want := "upper:170: image:171:" + fxChain2 + " image:168:" + fxChain1; strings.Join(got, " ") != want {
+	if want := "upper:170:ctx-dev-cmeta/cmeta-dev image:171:" + fxChain2 + " image:168:" + fxChain1; strings.Join(got, " ") != want {
 		t.Errorf("stack %q; want %q", got, want)
 	}
 }

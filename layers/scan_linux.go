@@ -67,6 +67,9 @@ func (s *scanner) layer(l Layer) *Layer {
 		if have.StoredSize == nil {
 			have.StoredSize = l.StoredSize
 		}
+		if have.SnapshotKey == "" {
+			have.SnapshotKey = l.SnapshotKey
+		}
 		return have
 	}
 	c := l

@@ -35,6 +35,10 @@ type Layer struct {
 	// ChainID and DiffID name an image layer in OCI terms, when known.
 	ChainID string `json:"chainId,omitempty"`
 	DiffID  string `json:"diffId,omitempty"`
+	// SnapshotKey is containerd's key of a snapshot without a ChainID,
+	// "<namespace>/<key>": a container's snapshot is usually keyed by its
+	// container ID, an unpack in progress by "extract-…".
+	SnapshotKey string `json:"snapshotKey,omitempty"`
 	// StoredSize is the size the runtime recorded (docker's layerdb size:
 	// the tar's apparent bytes, as extracted), for comparison.
 	StoredSize *int64 `json:"storedSize,omitempty"`

@@ -457,7 +457,7 @@ func (s *Storage) identify(dir, role string) layerSpec {
 		if role == RoleLower {
 			ls.Role = RoleImage
 		}
-		ls.ChainID = s.snapshotChainID(m[1], m[2])
+		ls.ChainID, ls.SnapshotKey = s.snapshotNames(m[1], m[2])
 		return ls
 	}
 	if c := s.cs; c != nil && strings.HasPrefix(dir, c.graphRoot+"/overlay/") {

@@ -43,15 +43,17 @@ type lfile struct {
 }
 
 type stackLayer struct {
-	ID      string  `json:"id"`
-	Store   string  `json:"store"`
-	Dir     string  `json:"dir"`
-	Role    string  `json:"role"`
-	DiffID  string  `json:"diffId"`
-	ChainID string  `json:"chainId"`
-	Usage   *lusage `json:"usage"`
-	Hides   sizes   `json:"hides"`
-	Hidden  sizes   `json:"hidden"`
+	ID      string `json:"id"`
+	Store   string `json:"store"`
+	Dir     string `json:"dir"`
+	Role    string `json:"role"`
+	DiffID  string `json:"diffId"`
+	ChainID string `json:"chainId"`
+	// SnapshotKey is containerd's key of a snapshot without a ChainID.
+	SnapshotKey string  `json:"snapshotKey"`
+	Usage       *lusage `json:"usage"`
+	Hides       sizes   `json:"hides"`
+	Hidden      sizes   `json:"hidden"`
 }
 
 type lstack struct {
@@ -577,6 +579,10 @@ func TestLayersContainerdE2E(t *testing.T) {
 	}
 	t.Run("chain IDs match ctr snapshots", func(t *testing.T) {
 		assertSnapshotChain(t, ctr, id, st.Layers)
+		// ctr run keys the container's snapshot by the container ID.
+		if k := st.Layers[0].SnapshotKey; k != ns+"/"+id {
+			t.Errorf("upper snapshot key %q; want %q", k, ns+"/"+id)
+		}
 	})
 	t.Run("orphans from a copy of metadata.db", func(t *testing.T) {
 		assertContainerdOrphan(t, st.Layers)

@@ -367,6 +367,23 @@ func sizeCell(n int64, human bool) string {
 	return strconv.FormatInt(n, 10)
 }
 
+// layerName names a layer the way its image or runtime does: its DiffID,
+// with the ChainID when that differs; else its ChainID; else containerd's
+// snapshot key.
+func layerName(l layers.Layer) string {
+	switch {
+	case l.DiffID != "" && l.ChainID != "" && l.ChainID != l.DiffID:
+		return short(l.DiffID) + " (chain " + short(l.ChainID) + ")"
+	case l.DiffID != "":
+		return short(l.DiffID)
+	case l.ChainID != "":
+		return "chain " + short(l.ChainID)
+	case l.SnapshotKey != "":
+		return "key " + l.SnapshotKey
+	}
+	return ""
+}
+
 func short(id string) string {
 	id = strings.TrimPrefix(id, "sha256:")
 	if len(id) > 12 {
@@ -459,13 +476,13 @@ func writeDu(w io.Writer, flags printers.Flags, rep *layers.Report, roots []laye
 	case "layer":
 		t := &printers.Table{Columns: []printers.Column{{Header: "LAYER"}, {Header: "KIND"}, {Header: "DISK"}, {Header: "APPARENT"},
 			{Header: "INODES"}, {Header: "WHITEOUTS"}, {Header: "OPAQUE"}, {Header: "HIDES"}, {Header: "USED BY"},
-			{Header: "STORE", Wide: true}, {Header: "CHAIN ID", Wide: true}, {Header: "DIR", Wide: true}}}
+			{Header: "STORE", Wide: true}, {Header: "DIGEST", Wide: true}, {Header: "DIR", Wide: true}}}
 		for _, l := range rep.Layers {
 			u := usage(l.Usage)
 			users := append(append([]string{}, l.Containers...), l.Images...)
 			t.Rows = append(t.Rows, []string{short(l.ID), l.Kind, sz(u.Disk), sz(u.Apparent), strconv.FormatInt(u.Inodes, 10),
 				strconv.FormatInt(u.Whiteouts, 10), strconv.FormatInt(u.OpaqueDirs, 10), sz(l.Hides.Disk),
-				orDash(strings.Join(users, ",")), l.Store, orDash(short(l.ChainID)), l.Dir})
+				orDash(strings.Join(users, ",")), l.Store, orDash(layerName(l.Layer)), l.Dir})
 		}
 		if err := sp.table(t); err != nil {
 			return err
@@ -553,7 +570,8 @@ func newCmdLayersLs(f *Factory, runF func(context.Context, *layersOptions) error
 dir, role (upper, init, image, lower), disk and apparent bytes, inodes,
 whiteouts and opaque dirs, what it hides in the layers below (HIDES) and what
 the layers above hide of it (HIDDEN), and its image layer chain ID or digest
-where the store records one.
+where the store records one (for a containerd snapshot that has none, its
+key: usually the container ID).
 
 ` + layersPrivileges,
 		Example: `  # the stack of a container
@@ -612,17 +630,13 @@ func writeLs(w io.Writer, flags printers.Flags, t *layers.Target, st *layers.Sta
 	for i, l := range st.Layers {
 		u := usage(l.Usage)
 		tot.Add(u.Sizes)
-		digest := short(l.DiffID)
-		if l.ChainID != "" && l.ChainID != l.DiffID {
-			digest = short(l.DiffID) + " (chain " + short(l.ChainID) + ")"
-		}
 		stored := "-"
 		if l.StoredSize != nil {
 			stored = sz(*l.StoredSize)
 		}
 		tb.Rows = append(tb.Rows, []string{strconv.Itoa(i), l.Role, short(l.ID), sz(u.Disk), sz(u.Apparent),
 			strconv.FormatInt(u.Inodes, 10), strconv.FormatInt(u.Whiteouts, 10), strconv.FormatInt(u.OpaqueDirs, 10),
-			sz(l.Hides.Disk), sz(l.Hidden.Disk), orDash(digest), l.Store, stored, l.Dir})
+			sz(l.Hides.Disk), sz(l.Hidden.Disk), orDash(layerName(l.Layer)), l.Store, stored, l.Dir})
 	}
 	if err := sp.table(tb); err != nil {
 		return err

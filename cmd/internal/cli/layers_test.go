@@ -465,3 +465,22 @@ func TestLayersCacheFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestLayerName(t *testing.T) {
+	d, c := "sha256:"+strings.Repeat("a", 64), "sha256:"+strings.Repeat("b", 64)
+	tests := []struct {
+		l    layers.Layer
+		want string
+	}{
+		{layers.Layer{DiffID: d, ChainID: c}, "aaaaaaaaaaaa (chain bbbbbbbbbbbb)"},
+		{layers.Layer{DiffID: d, ChainID: d}, "aaaaaaaaaaaa"},
+		{layers.Layer{ChainID: c}, "chain bbbbbbbbbbbb"},
+		{layers.Layer{SnapshotKey: "k8s.io/extract-12-sha256:ab"}, "key k8s.io/extract-12-sha256:ab"},
+		{layers.Layer{}, ""},
+	}
+	for _, tt := range tests {
+		if got := layerName(tt.l); got != tt.want {
+			t.Errorf("layerName(%+v) = %q; want %q", tt.l, got, tt.want)
+		}
+	}
+}
