@@ -124,8 +124,7 @@ func (s *Storage) Diff(ctx context.Context, t *Target) (*DiffReport, error) {
 		j.lowers = append(j.lowers, lowerFD{pos: i - 1, fd: int(f.Fd()), dev: st.Dev})
 	}
 	s.scan.checkXattrs(spec.ns)
-	w := newWalker(ctx, s.opts.workers(), s.opts.Progress, s.scan.procFD())
-	w.run([]*walkJob{j})
+	runJobs(ctx, s.opts.workers(), s.opts.Progress, s.scan.procFD(), []*walkJob{j})
 	rep := &DiffReport{Upper: dirs[0], Changes: j.diff.finish(), Incomplete: j.usage.Incomplete, Errors: j.usage.Errors}
 	for _, c := range rep.Changes {
 		switch c.Kind {

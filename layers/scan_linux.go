@@ -206,8 +206,7 @@ func (s *scanner) walk(ctx context.Context) error {
 		jobNodes = append(jobNodes, n)
 		jobStamps = append(jobStamps, stamps)
 	}
-	w := newWalker(ctx, s.opts.workers(), s.opts.Progress, s.procFD())
-	w.run(jobs)
+	runJobs(ctx, s.opts.workers(), s.opts.Progress, s.procFD(), jobs)
 	for i, j := range jobs {
 		n := jobNodes[i]
 		j.usage.Incomplete = j.usage.Incomplete || n.usage.Incomplete

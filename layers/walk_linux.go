@@ -48,6 +48,12 @@ type walkJob struct {
 	// skipIno are directories not to walk or count: a storage-dir walk
 	// leaves out what other jobs count.
 	skipIno map[devIno]bool
+	// origins are the lower paths ("/a/b") that the layer's redirected
+	// directories merge with, known on a second pass (see runJobs); a
+	// masked walk skips them.
+	origins map[string]bool
+	// redirected collects those paths on the first pass.
+	redirected []string
 
 	mu     sync.Mutex
 	usage  Usage
@@ -196,6 +202,50 @@ func newWalker(ctx context.Context, workers int, p *Progress, procFD string) *wa
 	w := &walker{ctx: ctx, workers: workers, progress: p, procFD: procFD}
 	w.cond = sync.NewCond(&w.mu)
 	return w
+}
+
+// runJobs walks jobs, then walks again each whose layer has redirected
+// directories (redirect_dir mounts). A directory renamed in the merged
+// view leaves a whiteout at its old path, yet its lower contents stay
+// visible through the redirect, so they are not hidden; where the
+// redirects are is known only after a walk. Redirects are rare, and only
+// their layers pay a second walk, whose hidden bytes and diff replace the
+// first's.
+func runJobs(ctx context.Context, workers int, p *Progress, procFD string, jobs []*walkJob) {
+	newWalker(ctx, workers, p, procFD).run(jobs)
+	var again, from []*walkJob
+	for _, j := range jobs {
+		if len(j.redirected) > 0 && ctx.Err() == nil {
+			again = append(again, j.withOrigins())
+			from = append(from, j)
+		}
+	}
+	if len(again) == 0 {
+		return
+	}
+	newWalker(ctx, workers, nil, procFD).run(again)
+	for i, j := range from {
+		j2 := again[i]
+		j.hidden, j.diff = j2.hidden, j2.diff
+		if j2.usage.Incomplete {
+			j.usage.Incomplete = true
+			j.usage.Errors = append(j.usage.Errors, j2.usage.Errors...)
+		}
+	}
+}
+
+// withOrigins is a fresh job for the same layer that knows the origins
+// of its redirected directories.
+func (j *walkJob) withOrigins() *walkJob {
+	j2 := &walkJob{label: j.label, root: j.root, dev: j.dev, lowers: j.lowers, ns: j.ns, topN: j.topN,
+		metacopy: j.metacopy, skipIno: j.skipIno, origins: map[string]bool{}}
+	for _, o := range j.redirected {
+		j2.origins[o] = true
+	}
+	if j.diff != nil {
+		j2.diff = &diffSink{}
+	}
+	return j2
 }
 
 // run walks every job to completion (or until the context ends, which
@@ -374,17 +424,29 @@ func (wk *worker) openChild(it *item) *node {
 	if j.diff != nil {
 		j.diff.recordDir(parent, it.name, &st)
 	}
+	origin := ""
 	if redirect != "" {
+		origin = redirectOrigin(parent, redirect)
 		j.mu.Lock()
 		j.usage.Redirects++
+		if origin != "" && j.origins == nil {
+			j.redirected = append(j.redirected, origin)
+		}
 		j.mu.Unlock()
+	}
+	// A redirected directory merges with the lower directories at its
+	// origin, unless it is opaque (then the kernel looks at no lower).
+	lname := it.name
+	if origin != "" && opaque != 'y' {
+		if strings.HasPrefix(redirect, "/") {
+			// Moved from another parent: looked up from the lower roots.
+			n.lowers = lowerSetAt(rootOf(parent).lowers, origin, j.ns, wk.x)
+			return n
+		}
+		lname = redirect // renamed within its parent
 	}
 	if len(parent.lowers) == 0 {
 		return n
-	}
-	lname := it.name
-	if redirect != "" && !strings.Contains(redirect, "/") && redirect != "." && redirect != ".." {
-		lname = redirect // a renamed directory merges with its origin
 	}
 	set, nd := lowerSet(parent.lowers, 0, lname, j.ns, wk.x)
 	if nd != nil {
@@ -411,10 +473,15 @@ func (wk *worker) openChild(it *item) *node {
 	return n
 }
 
-// openMasked opens the merged lower directories at a masked path.
+// openMasked opens the merged lower directories at a masked path. The
+// origin of a redirected directory is not hidden: it is visible at the
+// directory's new path.
 func (wk *worker) openMasked(it *item) *node {
 	j, parent := it.job, it.parent
 	defer parent.release()
+	if j.origins != nil && j.origins[parent.child(it.name)] {
+		return nil
+	}
 	set, nd := lowerSet(parent.lowers, it.from, it.name, j.ns, wk.x)
 	if nd != nil && len(set) == 0 {
 		wk.hideNonDir(j, it.rec, nd)
@@ -689,6 +756,56 @@ func (wk *worker) walkMasked(n *node) {
 			j.fail(fmt.Sprintf("%s (hidden, in a lower layer): %v", n.path(), err))
 		}
 	}
+}
+
+// redirectOrigin is the path from the layer root that a directory's
+// overlay.redirect names: absolute ("/a/b", moved from another parent) or
+// a sibling's name (renamed in place). Redirects are data from the
+// container: "" for any value with an empty, "." or ".." component or a
+// name longer than NAME_MAX.
+func redirectOrigin(parent *node, redirect string) string {
+	if rest, ok := strings.CutPrefix(redirect, "/"); ok {
+		for _, c := range strings.Split(rest, "/") {
+			if !validName(c) {
+				return ""
+			}
+		}
+		return redirect
+	}
+	if !validName(redirect) {
+		return ""
+	}
+	return parent.child(redirect)
+}
+
+func validName(c string) bool {
+	return c != "" && c != "." && c != ".." && len(c) <= 255 && !strings.Contains(c, "/")
+}
+
+func rootOf(n *node) *node {
+	for n.parent != nil {
+		n = n.parent
+	}
+	return n
+}
+
+// lowerSetAt is lowerSet for a path from the lower roots (whose fds stay
+// open): component by component, each step merging down to the first
+// opaque directory and stopping at a whiteout or non-directory, as the
+// kernel resolves an absolute redirect.
+func lowerSetAt(roots []lowerFD, origin, ns string, x *xattrBuf) []lowerFD {
+	cur, owned := roots, false
+	for _, c := range strings.Split(origin[1:], "/") {
+		next, _ := lowerSet(cur, 0, c, ns, x)
+		if owned {
+			closeAll(cur)
+		}
+		cur, owned = next, true
+		if len(cur) == 0 {
+			break
+		}
+	}
+	return cur
 }
 
 func closeAll(set []lowerFD) {

@@ -509,3 +509,67 @@ func TestWalkStaysOnDevice(t *testing.T) {
 		t.Errorf("usage %+v: the tmpfs must be skipped and named", u)
 	}
 }
+
+// TestHiddenRedirect: on a redirect_dir mount, a renamed lower directory
+// leaves a whiteout at its old path but stays visible at its new one, so
+// it is not hidden; what the container then changes inside it is. The
+// kernel makes the layers: a real overlay mount, renames across parents
+// (an absolute redirect) and within one (a relative redirect).
+func TestHiddenRedirect(t *testing.T) {
+	hostfstest.RequirePrivileged(t)
+	hostfstest.NoMountLeak(t)
+	root, dir := layerRoot(t)
+	lower, upper, work, merged := filepath.Join(dir, "lower"), filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "merged")
+	writeFile(t, filepath.Join(lower, "a/b/f"), 1<<20)  // moved to /c: visible
+	writeFile(t, filepath.Join(lower, "a/b/h"), 64<<10) // overwritten at /c/h: hidden
+	writeFile(t, filepath.Join(lower, "x/g"), 512<<10)  // /x renamed /y, then y/g deleted: hidden
+	writeFile(t, filepath.Join(lower, "x/k"), 8<<10)    // visible at /y/k
+	for _, d := range []string{upper, work, merged} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + ",redirect_dir=on"
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		t.Fatalf("mounting an overlay with redirect_dir=on: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(merged, unix.MNT_DETACH) })
+	in := func(p string) string { return filepath.Join(merged, p) }
+	for _, step := range []error{
+		os.Rename(in("a/b"), in("c")), os.Rename(in("x"), in("y")), os.Remove(in("a")),
+		os.WriteFile(in("c/h"), []byte("new\n"), 0o644), os.Remove(in("y/g")),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	if fi, err := os.Stat(in("c/f")); err != nil || fi.Size() != 1<<20 {
+		t.Fatalf("merged c/f: %v %v; want the lower a/b/f", fi, err)
+	}
+	if err := unix.Unmount(merged, 0); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{"c": "/a/b", "y": "x"} {
+		buf := make([]byte, 256)
+		n, err := unix.Lgetxattr(filepath.Join(upper, p), "trusted.overlay.redirect", buf)
+		if err != nil || string(buf[:n]) != want {
+			t.Fatalf("upper %s redirect %q (%v); want %q from the kernel", p, buf[:max(n, 0)], err, want)
+		}
+	}
+
+	st := walk(t, root, trustedNS, "/layers/upper", "/layers/lower")
+	var dirA unix.Stat_t
+	if err := unix.Lstat(filepath.Join(lower, "a"), &dirA); err != nil {
+		t.Fatal(err)
+	}
+	// Hidden: the replaced h, the deleted g, and lower /a itself (removed
+	// once empty); not a/b, its f, x or k, which the redirects show.
+	want := sizeSum(t, filepath.Join(lower, "a/b/h"), filepath.Join(lower, "x/g"))
+	want.Disk += dirA.Blocks * 512
+	if st.Hidden != want || st.Layers[1].Hidden != want {
+		t.Errorf("hidden %+v (lower %+v); want %+v", st.Hidden, st.Layers[1].Hidden, want)
+	}
+	if u := st.Layers[0].Usage; u.Redirects != 2 || u.Incomplete {
+		t.Errorf("upper usage %+v; want 2 redirects, complete", u)
+	}
+}
