@@ -127,8 +127,36 @@ func (s *scanner) openDir(dir string) (*os.File, unix.Stat_t, error) {
 	return f, st, nil
 }
 
-// walk walks every node not walked yet. A missing layer dir makes its
-// node incomplete; lack of privilege is an error.
+// openDirs holds the layer dirs one walk opened, each once.
+type openDirs map[string]*openedDir
+
+type openedDir struct {
+	f   *os.File
+	st  unix.Stat_t
+	err error
+}
+
+func (s *scanner) open(dirs openDirs, dir string) *openedDir {
+	if o := dirs[dir]; o != nil {
+		return o
+	}
+	f, st, err := s.openDir(dir)
+	o := &openedDir{f: f, st: st, err: err}
+	dirs[dir] = o
+	return o
+}
+
+func (dirs openDirs) close() {
+	for _, o := range dirs {
+		if o.f != nil {
+			o.f.Close()
+		}
+	}
+}
+
+// walk walks every node not walked yet, or takes it from the layer cache.
+// A missing layer dir makes its node incomplete; lack of privilege is an
+// error.
 func (s *scanner) walk(ctx context.Context) error {
 	var todo []*layerNode
 	for _, n := range s.nodes {
@@ -139,63 +167,21 @@ func (s *scanner) walk(ctx context.Context) error {
 	if len(todo) == 0 {
 		return nil
 	}
-	type opened struct {
-		f   *os.File
-		st  unix.Stat_t
-		err error
-	}
-	open := map[string]*opened{}
-	defer func() {
-		for _, o := range open {
-			if o.f != nil {
-				o.f.Close()
-			}
-		}
-	}()
-	get := func(dir string) *opened {
-		if o := open[dir]; o != nil {
-			return o
-		}
-		f, st, err := s.openDir(dir)
-		o := &opened{f: f, st: st, err: err}
-		open[dir] = o
-		return o
-	}
+	dirs := openDirs{}
+	defer dirs.close()
 	var jobs []*walkJob
 	var jobNodes []*layerNode
 	var jobStamps [][]dirStamp
 	s.loadCache()
 	for _, n := range todo {
 		n.walked = true
-		o := get(n.layer.Dir)
-		if o.err != nil {
-			var pe *PrivilegeError
-			if errors.As(o.err, &pe) {
-				return o.err
-			}
-			n.usage.Incomplete = true
-			n.usage.Errors = append(n.usage.Errors, fmt.Sprintf("opening the layer dir: %v", unwrapPath(o.err)))
+		j, stamps, err := s.jobFor(n, dirs)
+		if err != nil {
+			return err
+		}
+		if j == nil {
 			continue
 		}
-		j := &walkJob{label: n.layer.Dir, root: int(o.f.Fd()), dev: o.st.Dev, ns: n.ns, topN: n.topN, metacopy: n.metacopy, skipIno: n.skipIno}
-		stamps := []dirStamp{stampOf(n.layer.Dir, &o.st)}
-		pos := 0
-		for p := n.parent; p != nil; p = p.parent {
-			lo := get(p.layer.Dir)
-			if lo.err != nil {
-				var pe *PrivilegeError
-				if errors.As(lo.err, &pe) {
-					return lo.err
-				}
-				n.usage.Incomplete = true
-				n.usage.Errors = append(n.usage.Errors, fmt.Sprintf("opening lower %q: %v", p.layer.Dir, unwrapPath(lo.err)))
-				break
-			}
-			j.lowers = append(j.lowers, lowerFD{pos: pos, fd: int(lo.f.Fd()), dev: lo.st.Dev})
-			stamps = append(stamps, stampOf(p.layer.Dir, &lo.st))
-			pos++
-		}
-		s.checkXattrs(n.ns)
 		if !s.cacheable(n) || n.usage.Incomplete {
 			stamps = nil
 		} else if e := s.cache.lookup(n.key, stamps, n.metacopy); e != nil {
@@ -231,6 +217,40 @@ func (s *scanner) walk(ctx context.Context) error {
 		}
 	}
 	return ctx.Err()
+}
+
+// jobFor is the walk of n's layer dir over its lowers, with the stamps
+// of those dirs for the layer cache. It is nil when the layer dir cannot
+// be opened, and a lower that cannot be opened ends the lowers; both
+// make n incomplete. Lack of privilege is an error.
+func (s *scanner) jobFor(n *layerNode, dirs openDirs) (*walkJob, []dirStamp, error) {
+	var pe *PrivilegeError
+	o := s.open(dirs, n.layer.Dir)
+	if errors.As(o.err, &pe) {
+		return nil, nil, o.err
+	}
+	if o.err != nil {
+		n.usage.Incomplete = true
+		n.usage.Errors = append(n.usage.Errors, fmt.Sprintf("opening the layer dir: %v", unwrapPath(o.err)))
+		return nil, nil, nil
+	}
+	j := &walkJob{label: n.layer.Dir, root: int(o.f.Fd()), dev: o.st.Dev, ns: n.ns, topN: n.topN, metacopy: n.metacopy, skipIno: n.skipIno}
+	stamps := []dirStamp{stampOf(n.layer.Dir, &o.st)}
+	for p := n.parent; p != nil; p = p.parent {
+		lo := s.open(dirs, p.layer.Dir)
+		if errors.As(lo.err, &pe) {
+			return nil, nil, lo.err
+		}
+		if lo.err != nil {
+			n.usage.Incomplete = true
+			n.usage.Errors = append(n.usage.Errors, fmt.Sprintf("opening lower %q: %v", p.layer.Dir, unwrapPath(lo.err)))
+			break
+		}
+		j.lowers = append(j.lowers, lowerFD{pos: len(j.lowers), fd: int(lo.f.Fd()), dev: lo.st.Dev})
+		stamps = append(stamps, stampOf(p.layer.Dir, &lo.st))
+	}
+	s.checkXattrs(n.ns)
+	return j, stamps, nil
 }
 
 // loadCache loads the layer cache once, if there is one to use.
