@@ -741,7 +741,9 @@ func newCmdLayersWhich(f *Factory, runF func(context.Context, *layersOptions) er
 		Long: `Find the layer whose entry a container (or image) sees at PATH, top-down as
 overlayfs does (whiteouts and opaque dirs honoured), and list every other
 layer's copy of the path with its size and what hides it. Symlinks are shown,
-never followed: ask for the target path instead.
+never followed: ask for the target path instead. On a redirect_dir mount (off
+in Docker and containerd), a path inside a renamed directory is looked up at
+its new name only: the copy at its origin in the lower layers is not named.
 
 ` + layersPrivileges,
 		Example: `  # which layer serves /etc/passwd, and which copies does it hide?
