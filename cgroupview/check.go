@@ -13,17 +13,35 @@ import (
 // Level ranks a Finding.
 type Level string
 
-// Levels, least severe first.
+// Levels, least severe first. An info finding is a state worth knowing
+// (a frozen or empty container cgroup), not trouble: ctx cgroup check
+// exits 3 only for warnings and criticals.
 const (
+	LevelInfo     Level = "info"
 	LevelWarning  Level = "warning"
 	LevelCritical Level = "critical"
 )
+
+// rank orders levels, most severe first.
+func (l Level) rank() int {
+	switch l {
+	case LevelCritical:
+		return 0
+	case LevelWarning:
+		return 1
+	}
+	return 2
+}
+
+// Problem reports whether the finding is trouble (warning or critical).
+func (f Finding) Problem() bool { return f.Level != LevelInfo }
 
 // Finding is one trouble signal of `ctx cgroup check`. Codes and
 // thresholds are those of the cgroups field note (§6): OOM_KILLED,
 // OOM_AT_ANCESTOR, UNDER_OOM, NEAR_LIMIT, LIMIT_HITS, HIGH_THROTTLED,
 // SWAP, CPU_THROTTLED, INHERITED_THROTTLE, PIDS_NEAR_MAX, FORK_REJECTED,
-// MEM_PRESSURE, CPU_PRESSURE, IO_PRESSURE, DYING_CGROUPS.
+// MEM_PRESSURE, CPU_PRESSURE, IO_PRESSURE, DYING_CGROUPS, and at info
+// level FROZEN and EMPTY (scans with ScanOptions.Freeze).
 type Finding struct {
 	Level     Level              `json:"level"`
 	Code      string             `json:"code"`
@@ -74,6 +92,8 @@ func Check(cur, prev *Tree) []Finding {
 		c.inheritedThrottle(n)
 		c.pids(n)
 		c.pressure(n)
+		c.frozen(n)
+		c.empty(n)
 	}
 	for _, d := range cur.Dying {
 		live := max(d.Live, 1)
@@ -85,7 +105,7 @@ func Check(cur, prev *Tree) []Finding {
 	sort.SliceStable(c.out, func(i, j int) bool {
 		a, b := c.out[i], c.out[j]
 		if a.Level != b.Level {
-			return a.Level == LevelCritical
+			return a.Level.rank() < b.Level.rank()
 		}
 		if a.Path != b.Path {
 			return a.Path < b.Path
@@ -582,4 +602,41 @@ func plural(n uint64, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// frozen reports a frozen cgroup, once at the top of a frozen subtree
+// (its descendants are frozen with it): docker pause, or a freezer left on.
+func (c *checker) frozen(n *Node) {
+	fz := n.Freezer
+	if fz == nil || fz.State == "THAWED" {
+		return
+	}
+	if p := c.cur.Node(n.Parent); p != nil && p != n && p.Freezer != nil && p.Freezer.State != "THAWED" {
+		return
+	}
+	if fz.State == "FREEZING" {
+		c.add(n, LevelInfo, "FROZEN", n.Path, 1, 0,
+			"stuck freezing: asked to freeze, but some of its tasks have not stopped (often a task in uninterruptible sleep); the rest do not run")
+		return
+	}
+	how := "echo 0 > cgroup.freeze"
+	if fz.Version == 1 {
+		how = "echo THAWED > freezer.state"
+	}
+	c.add(n, LevelInfo, "FROZEN", n.Path, 1, 0,
+		"frozen: none of its processes run (docker pause, or a freezer left on); thaw with docker unpause or %s", how)
+}
+
+// empty reports a container's cgroup with no process in it or below (v2
+// populated 0), once at the top: a leftover of a container that is gone,
+// or one not started yet.
+func (c *checker) empty(n *Node) {
+	if n.Container == nil || n.Populated == nil || *n.Populated {
+		return
+	}
+	if p := c.cur.Node(n.Parent); p != nil && p != n && p.Container != nil && p.Populated != nil && !*p.Populated {
+		return
+	}
+	c.add(n, LevelInfo, "EMPTY", n.Path, 0, 0,
+		"no process left in this container's cgroup: a leftover of a container that is gone (or one not started yet)")
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ctx-tools/ctx/inspect"
 	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
 )
 
@@ -220,3 +221,40 @@ func TestCheckThresholds(t *testing.T) {
 }
 
 func boolp(b bool) *bool { return &b }
+
+// TestCheckFrozenEmpty: FROZEN once at the top of a frozen subtree (and
+// for a cgroup stuck freezing), EMPTY once at the top of an empty
+// container cgroup, both at info level, after every problem.
+func TestCheckFrozenEmpty(t *testing.T) {
+	ctr := &inspect.Container{Runtime: "docker", ID: strings.Repeat("a", 64)}
+	nodes := []*Node{
+		{Path: "/", Freezer: nil},
+		{Path: "/p", Parent: "/", Freezer: &Freezer{Version: 2, State: "FROZEN"}},
+		{Path: "/p/c", Parent: "/p", Freezer: &Freezer{Version: 2, State: "FROZEN"}},
+		{Path: "/q", Parent: "/", Freezer: &Freezer{Version: 1, State: "FREEZING"}},
+		{Path: "/r", Parent: "/", Freezer: &Freezer{Version: 1, State: "THAWED"}},
+		{Path: "/d", Parent: "/", Container: ctr, Populated: boolp(false)},
+		{Path: "/d/sub", Parent: "/d", Container: ctr, Populated: boolp(false)},
+		{Path: "/e", Parent: "/", Container: ctr, Populated: boolp(true)},
+		{Path: "/f", Parent: "/", Populated: boolp(false)}, // not a container's
+		{Path: "/g", Parent: "/", PIDs: &PIDs{Current: u64(99)}, Effective: &Limits{PIDs: &Effective{Limit: Limit{Max: u64(100)}}}},
+	}
+	tr := &Tree{Nodes: nodes, byPath: map[string]*Node{}}
+	for _, n := range nodes {
+		tr.byPath[n.Path] = n
+		if n.Effective == nil {
+			n.Effective = &Limits{}
+		}
+	}
+	fs := Check(tr, nil)
+	want := []string{"critical PIDS_NEAR_MAX /g", "info EMPTY /d", "info FROZEN /p", "info FROZEN /q"}
+	if got := summary(fs); !slices.Equal(got, want) {
+		t.Fatalf("findings =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !fs[0].Problem() || fs[1].Problem() || fs[1].Container != ctr {
+		t.Errorf("problem flags %v %v, EMPTY container %+v", fs[0].Problem(), fs[1].Problem(), fs[1].Container)
+	}
+	if !strings.Contains(fs[2].Message, "cgroup.freeze") || !strings.Contains(fs[3].Message, "stuck freezing") {
+		t.Errorf("messages %q, %q", fs[2].Message, fs[3].Message)
+	}
+}

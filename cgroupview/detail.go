@@ -19,13 +19,10 @@ type Detail struct {
 	Node
 	Mode Mode `json:"mode"`
 	// Dirs are the cgroup's directories, one per hierarchy holding it.
-	Dirs []HierarchyDir `json:"dirs"`
-	// Populated and Frozen are v2 cgroup.events (non-root only).
-	Populated *bool     `json:"populated,omitempty"`
-	Cpuset    *Cpuset   `json:"cpuset,omitempty"`
-	Hugetlb   []Hugetlb `json:"hugetlb,omitempty"`
-	Freezer   *Freezer  `json:"freezer,omitempty"`
-	Devices   *Devices  `json:"devices,omitempty"`
+	Dirs    []HierarchyDir `json:"dirs"`
+	Cpuset  *Cpuset        `json:"cpuset,omitempty"`
+	Hugetlb []Hugetlb      `json:"hugetlb,omitempty"`
+	Devices *Devices       `json:"devices,omitempty"`
 	// Descendants is v2 cgroup.stat of this cgroup.
 	Descendants *DyingCount `json:"descendants,omitempty"`
 	// Ancestors are the own limits of each ancestor, parent first, up to
@@ -154,30 +151,60 @@ func ReadCgroup(root hostfs.Root, l *Layout, cgPath string, name func(string) *i
 	return d, nil
 }
 
+// readEvents reads v2 cgroup.events into n: populated, and the freezer
+// state (the root has none). On a hybrid host the v1 freezer is the one
+// runtimes use, so a thawed v2 state is not recorded there.
+func (n *Node) readEvents(s *statReader, l *Layout, dd *dir, isRoot bool) {
+	b := s.file(dd, "cgroup.events", isRoot)
+	if b == nil {
+		return
+	}
+	kv := parseKeyed(b)
+	if v, ok := kv["populated"]; ok {
+		p := v != 0
+		n.Populated = &p
+	}
+	if v, ok := kv["frozen"]; ok && !isRoot {
+		st := "THAWED"
+		if v != 0 {
+			st = "FROZEN"
+		}
+		if fz := s.uint(dd, "cgroup.freeze", true); fz != nil && *fz != 0 && v == 0 {
+			st = "FREEZING"
+		}
+		if l.V1("freezer") == nil || st != "THAWED" {
+			n.setFreezer(&Freezer{Version: 2, State: st})
+		}
+	}
+}
+
+// setFreezer records a freezer state. A hybrid host has two freezers,
+// and a cgroup either one freezes is frozen: a frozen state wins over a
+// thawed one.
+func (n *Node) setFreezer(fz *Freezer) {
+	if fz != nil && (n.Freezer == nil || n.Freezer.State == "THAWED") {
+		n.Freezer = fz
+	}
+}
+
+// freezerV1 reads a v1 freezer cgroup's state; nil if unreadable.
+func (s *statReader) freezerV1(dd *dir) *Freezer {
+	b := s.file(dd, "freezer.state", false)
+	if b == nil {
+		return nil
+	}
+	fz := &Freezer{Version: 1, State: strings.TrimSpace(string(b))}
+	fz.SelfFreezing = s.boolFile(dd, "freezer.self_freezing")
+	fz.ParentFreezing = s.boolFile(dd, "freezer.parent_freezing")
+	return fz
+}
+
 // readExtra reads the controllers a scan skips: cpuset, hugetlb, freezer,
 // devices, and v2 cgroup.events and cgroup.stat.
 func (d *Detail) readExtra(s *statReader, l *Layout, h *Hierarchy, dd *dir, cg string) {
 	isRoot := cg == "/"
 	if h.Version == 2 {
-		if b := s.file(dd, "cgroup.events", isRoot); b != nil {
-			kv := parseKeyed(b)
-			if v, ok := kv["populated"]; ok {
-				p := v != 0
-				d.Populated = &p
-			}
-			if v, ok := kv["frozen"]; ok && !isRoot {
-				st := "THAWED"
-				if v != 0 {
-					st = "FROZEN"
-				}
-				if fz := s.uint(dd, "cgroup.freeze", true); fz != nil && *fz != 0 && v == 0 {
-					st = "FREEZING"
-				}
-				if l.V1("freezer") == nil {
-					d.Freezer = &Freezer{Version: 2, State: st}
-				}
-			}
-		}
+		d.readEvents(s, l, dd, isRoot)
 		if b := s.file(dd, "cgroup.stat", true); b != nil {
 			v := pickKeyed(b, cgroupStatKeys)
 			if v[0] != nil && v[1] != nil {
@@ -210,12 +237,7 @@ func (d *Detail) readExtra(s *statReader, l *Layout, h *Hierarchy, dd *dir, cg s
 		d.Hugetlb = readHugetlb(s, dd, 1, isRoot)
 	}
 	if h.Has("freezer") && !isRoot {
-		if b := s.file(dd, "freezer.state", false); b != nil {
-			fz := &Freezer{Version: 1, State: strings.TrimSpace(string(b))}
-			fz.SelfFreezing = s.boolFile(dd, "freezer.self_freezing")
-			fz.ParentFreezing = s.boolFile(dd, "freezer.parent_freezing")
-			d.Freezer = fz
-		}
+		d.setFreezer(s.freezerV1(dd))
 	}
 	if h.Has("devices") {
 		dev := &Devices{Version: 1, Allow: []string{}}

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,4 +180,106 @@ func TestOwnCgroup(t *testing.T) {
 	}
 	lim, _ := EffectiveLimits(root, l, m)
 	eqEffective(t, "effective memory", lim.Memory, limit, "/"+name)
+}
+
+// TestFrozenEmptyLive: the kernel's freezers and an empty container
+// cgroup, as ctx cgroup check sees them. A docker pause freezes with the
+// hierarchy docker uses (v1 freezer on a hybrid host); a cgroup2 cgroup
+// is frozen through cgroup.freeze; and an empty dir named like a
+// containerd task is a container cgroup with no process.
+func TestFrozenEmptyLive(t *testing.T) {
+	hostfstest.RequirePrivileged(t)
+	root := liveRoot(t)
+	l, err := Detect(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := l.Unified()
+	if u == nil || u.MountRoot != "/" {
+		t.Fatalf("no cgroup2 mount at its root: %+v", l.Hierarchies)
+	}
+	name := "ctxtest-frz-" + strconv.Itoa(os.Getpid())
+	hostfstest.RemoveCgroupAtCleanup(t, name)
+	top := filepath.Join(root.Host(u.MountPoint), name)
+	frz, empty := filepath.Join(top, "frz"), filepath.Join(top, strings.Repeat("e", 64))
+	for _, d := range []string{top, frz, empty} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sleep := exec.Command("sleep", "300")
+	if err := sleep.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // before the cgroups go: thaw, kill, reap
+		os.WriteFile(filepath.Join(frz, "cgroup.freeze"), []byte("0"), 0)
+		sleep.Process.Kill()
+		sleep.Wait()
+	})
+	write := func(p, v string) {
+		if err := os.WriteFile(p, []byte(v), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(frz, "cgroup.procs"), strconv.Itoa(sleep.Process.Pid))
+	write(filepath.Join(frz, "cgroup.freeze"), "1")
+	waitFor(t, "cgroup.events frozen 1", func() bool {
+		b, _ := os.ReadFile(filepath.Join(frz, "cgroup.events"))
+		return strings.Contains(string(b), "frozen 1")
+	})
+
+	id := hostfstest.DockerRun(t, "--network", "none", hostfstest.TestImage(t), "sleep", "300")
+	hostfstest.Docker(t, "pause", id)
+	t.Cleanup(func() { hostfstest.Docker(t, "unpause", id) }) // before docker rm -f
+
+	tr, err := Scan(root, l, ScanOptions{Depth: -1, Freeze: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Finding{}
+	for _, f := range Check(tr, nil) {
+		if f.Code == "FROZEN" || f.Code == "EMPTY" {
+			got[f.Code+" "+f.Path] = f
+		}
+	}
+	cg := "/" + name
+	if f, ok := got["FROZEN "+cg+"/frz"]; !ok || f.Level != LevelInfo || !strings.Contains(f.Message, "cgroup.freeze") {
+		t.Errorf("no FROZEN for the cgroup2-frozen %s/frz: %+v", cg, got)
+	}
+	if f, ok := got["EMPTY "+cg+"/"+strings.Repeat("e", 64)]; !ok || f.Container == nil || f.Container.Runtime != "containerd" {
+		t.Errorf("no EMPTY for the empty task cgroup: %+v", got)
+	}
+	var paused *Finding
+	for k, f := range got {
+		if f.Code == "FROZEN" && f.Container != nil && f.Container.ID == id {
+			f := got[k]
+			paused = &f
+		}
+	}
+	if paused == nil {
+		t.Errorf("no FROZEN for the paused container %s: %+v", id[:12], got)
+	}
+	// Once per subtree: not again for the frozen cgroup's parent or the
+	// empty one's (other tests' cgroups may come and go meanwhile).
+	mine := 0
+	for k := range got {
+		if strings.Contains(k, " "+cg) {
+			mine++
+		}
+	}
+	if mine != 2 {
+		t.Errorf("findings under %s: %v; want the frozen and the empty cgroup only", cg, got)
+	}
+}
+
+// waitFor polls cond for up to 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
 }

@@ -49,6 +49,11 @@ type Node struct {
 	PIDs   *PIDs        `json:"pids,omitempty"`
 	IO     *IO          `json:"io,omitempty"`
 	PSI    *PSI         `json:"psi,omitempty"`
+	// Populated is v2 cgroup.events populated (non-root only): whether a
+	// process is in the cgroup or below. Freezer is its freezer state.
+	// Scans read both only with ScanOptions.Freeze; ctx cgroup show always.
+	Populated *bool    `json:"populated,omitempty"`
+	Freezer   *Freezer `json:"freezer,omitempty"`
 	// Effective are the limits that bind: the minimum over the cgroup and
 	// its ancestors, naming the cgroup that sets each.
 	Effective *Limits `json:"effective,omitempty"`

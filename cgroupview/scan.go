@@ -28,6 +28,9 @@ type ScanOptions struct {
 	// Swap reads v2 memory.swap.{current,max,events}, for the SWAP check.
 	// v1 has no swap-only limit (memsw is memory plus swap).
 	Swap bool
+	// Freeze reads v2 cgroup.events and v1 freezer.state (walking the v1
+	// freezer hierarchy), for the FROZEN and EMPTY checks.
+	Freeze bool
 	// AllHierarchies also walks the v1 hierarchies that carry no
 	// statistics ctx shows (cpuset, devices, freezer, net_cls, perf_event,
 	// name=systemd, …), so cgroups that exist only there are listed too.
@@ -51,7 +54,8 @@ const (
 	roleCPUAcct      // v1 cpuacct usage, when the unified cpu.stat lacks it
 	rolePIDs
 	roleIO
-	roleCore // cgroup2 core files: cpu.stat usage, PSI
+	roleCore    // cgroup2 core files: cpu.stat usage, PSI
+	roleFreezer // v1 freezer.state
 )
 
 // walkPlan is one hierarchy to walk, in the order walks run: memory,
@@ -88,6 +92,9 @@ func plans(l *Layout, opts ScanOptions) []walkPlan {
 					p.roles |= c.r
 					p.rank = c.rank
 				}
+			}
+			if opts.Freeze && h.Has("freezer") {
+				p.roles |= roleFreezer
 			}
 		}
 		if p.roles == 0 && !opts.AllHierarchies {
@@ -308,6 +315,9 @@ func (sc *scanner) read(p walkPlan, d *dir, n *Node, present uint8, depth int) {
 			s.cpuStatV2(d, n.CPU, false)
 		}
 		n.PSI = s.psiDir(d, n.Path)
+		if sc.opts.Freeze {
+			n.readEvents(s, sc.l, d, isRoot)
+		}
 		if depth == 0 {
 			if b := s.file(d, "cgroup.stat", true); b != nil {
 				v := pickKeyed(b, cgroupStatKeys)
@@ -338,6 +348,9 @@ func (sc *scanner) read(p walkPlan, d *dir, n *Node, present uint8, depth int) {
 		} else {
 			n.IO = s.ioV1(d, n.Path)
 		}
+	}
+	if p.roles&roleFreezer != 0 && !isRoot {
+		n.setFreezer(s.freezerV1(d))
 	}
 	if sc.opts.full && v2 {
 		for c, bit := range map[string]uint8{"cpuset": hasCpuset, "hugetlb": hasHugetlb, "rdma": hasRdma, "misc": hasMisc} {
