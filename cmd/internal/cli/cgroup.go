@@ -274,12 +274,15 @@ func newCmdCgroupCheck(f *Factory, runF func(context.Context, *cgroupOptions) er
   CPU_PRESSURE        warning   cpu some avg10 >= 20% (self-inflicted when the cgroup is throttled)
   IO_PRESSURE         warning   io full avg10 >= 10%
   DYING_CGROUPS       warning   more than 1000 dying cgroups, or more than 10x the live ones
+  FROZEN              info      frozen, or stuck freezing (docker pause; cgroup.events frozen, v1 freezer.state)
+  EMPTY               info      a container's cgroup with no process left (cgroup.events populated 0; v2 only)
 
 Counters are cumulative since each cgroup was created; with --interval they
 are what changed between two samples that far apart. With a TARGET or PATH
 only that cgroup's subtree is checked.
 
-Exit codes: 0 no findings, 3 findings, 1 error.
+Exit codes: 0 no warning or critical finding (info findings are listed, not
+counted), 3 warnings or criticals, 1 error.
 
 ` + cgroupPrivileges,
 		Example: `  # the whole host
@@ -965,7 +968,7 @@ func runCgroupCheck(ctx context.Context, opts *cgroupOptions) error {
 	if err != nil {
 		return err
 	}
-	so := cgroupview.ScanOptions{Top: top, Depth: -1, Swap: true, Now: opts.now}
+	so := cgroupview.ScanOptions{Top: top, Depth: -1, Swap: true, Freeze: true, Now: opts.now}
 	cur, err := env.scan(so)
 	if err != nil {
 		return err
@@ -1003,10 +1006,16 @@ func runCgroupCheck(ctx context.Context, opts *cgroupOptions) error {
 	}); err != nil {
 		return err
 	}
-	if len(findings) > 0 {
-		return &FindingsError{N: len(findings)}
+	problems := 0
+	for _, fd := range findings {
+		if fd.Problem() {
+			problems++
+		}
 	}
-	if opts.f.Printer.Output != "json" {
+	if problems > 0 {
+		return &FindingsError{N: problems}
+	}
+	if len(findings) == 0 && opts.f.Printer.Output != "json" {
 		fmt.Fprintf(opts.f.IO.ErrOut, "no findings in %d cgroups\n", len(cur.Nodes))
 	}
 	return nil

@@ -24,14 +24,7 @@ func TestCgroupV1Live(t *testing.T) {
 	for _, tool := range []string{"sh", "head", "tail", "perl", "timeout"} {
 		hostfstest.RequireTool(t, "privileged", tool)
 	}
-	root, err := hostfs.New("/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := cgroupview.Detect(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, l := liveLayout(t)
 	hier := map[string]string{}
 	for _, c := range []string{"memory", "pids", "cpu"} {
 		h := l.V1(c)
@@ -213,4 +206,70 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// TestCgroupCheckFrozenLive: a cgroup frozen with the v1 freezer is an
+// info finding, listed in the table and JSON, and alone it does not make
+// check exit 3.
+func TestCgroupCheckFrozenLive(t *testing.T) {
+	hostfstest.RequirePrivileged(t)
+	root, l := liveLayout(t)
+	h := l.V1("freezer")
+	if h == nil || h.MountRoot != "/" {
+		hostfstest.Gate(t, "privileged: needs the v1 freezer hierarchy mounted at its root (a v1 or hybrid host)")
+		return
+	}
+	prefix := "ctxtest-" + strconv.Itoa(os.Getpid()) + "-"
+	noCgroupLeak(t, map[string]string{"freezer": root.Host(h.MountPoint)}, prefix)
+	dir := filepath.Join(root.Host(h.MountPoint), prefix+"frz")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeCgroup(t, dir) })
+	cmd := exec.Command("sh", "-c", `echo $$ > "$CG/cgroup.procs" && exec sleep 300`)
+	cmd.Env = append(os.Environ(), "CG="+dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // thaw first: a frozen task cannot die
+		os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
+		killCgroup(dir, cmd)
+	})
+	waitFor(t, "the shell to move itself in", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		return strings.TrimSpace(string(b)) != ""
+	})
+	if err := os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("FROZEN"), 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "freezer.state FROZEN", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "freezer.state"))
+		return strings.TrimSpace(string(b)) == "FROZEN"
+	})
+	code, out, errOut := runCLI(t, root, "cgroup", "check", "/"+prefix+"frz", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("check: exit %d; want 0 for an info finding: %s", code, errOut)
+	}
+	_, fs, _, _ := decode[findingJ](t, out)
+	if len(fs) != 1 || fs[0].Code != "FROZEN" || fs[0].Level != "info" || fs[0].Path != "/"+prefix+"frz" {
+		t.Errorf("findings %+v; want one info FROZEN", fs)
+	}
+	code, table, _ := runCLI(t, root, "cgroup", "check", "/"+prefix+"frz")
+	if code != ExitOK || !strings.Contains(table, "INFO") || !strings.Contains(table, "freezer.state") {
+		t.Errorf("table (exit %d):\n%s", code, table)
+	}
+}
+
+// liveLayout is this machine's root and cgroup layout.
+func liveLayout(t *testing.T) (hostfs.Root, *cgroupview.Layout) {
+	t.Helper()
+	root, err := hostfs.New("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := cgroupview.Detect(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, l
 }
