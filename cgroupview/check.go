@@ -40,8 +40,9 @@ func (f Finding) Problem() bool { return f.Level != LevelInfo }
 // thresholds are those of the cgroups field note (§6): OOM_KILLED,
 // OOM_AT_ANCESTOR, UNDER_OOM, NEAR_LIMIT, LIMIT_HITS, HIGH_THROTTLED,
 // SWAP, CPU_THROTTLED, INHERITED_THROTTLE, PIDS_NEAR_MAX, FORK_REJECTED,
-// MEM_PRESSURE, CPU_PRESSURE, IO_PRESSURE, DYING_CGROUPS, and at info
-// level FROZEN and EMPTY (scans with ScanOptions.Freeze).
+// MEM_PRESSURE, CPU_PRESSURE, IO_PRESSURE, IO_LIMITED (two scans with
+// ScanOptions.IOLimits), DYING_CGROUPS, and at info level FROZEN and
+// EMPTY (scans with ScanOptions.Freeze).
 type Finding struct {
 	Level     Level              `json:"level"`
 	Code      string             `json:"code"`
@@ -70,6 +71,7 @@ const (
 	MemSome60Crit   = 40.0 // memory some avg60
 	CPUSomeWarn     = 20.0 // cpu some avg10
 	IOFullWarn      = 10.0 // io full avg10
+	IOLimitWarn     = 90.0 // IO rate / the device's io.max (blkio.throttle) limit
 	DyingMax        = 1000 // dying cgroups, or more than 10× the live ones
 	DyingLiveFactor = 10
 )
@@ -92,6 +94,7 @@ func Check(cur, prev *Tree) []Finding {
 		c.inheritedThrottle(n)
 		c.pids(n)
 		c.pressure(n)
+		c.ioLimited(n)
 		c.frozen(n)
 		c.empty(n)
 	}
@@ -639,4 +642,59 @@ func (c *checker) empty(n *Node) {
 	}
 	c.add(n, LevelInfo, "EMPTY", n.Path, 0, 0,
 		"no process left in this container's cgroup: a leftover of a container that is gone (or one not started yet)")
+}
+
+// ioLimited reports the device whose IO over the interval came nearest a
+// limit of the cgroup's own (io.max, v1 blkio.throttle.*), when that is
+// at least IOLimitWarn percent of it: the cgroup's IO is being throttled.
+// A rate needs two scans; io.stat and the v1 throttle counts include
+// descendants, as the limit does.
+func (c *checker) ioLimited(n *Node) {
+	p := c.prevNode(n)
+	secs := c.span.Seconds()
+	if p == nil || p.IO == nil || n.IO == nil || secs <= 0 {
+		return
+	}
+	prev := map[string]IODevice{}
+	for _, d := range p.IO.Devices {
+		prev[d.Device] = d
+	}
+	var best float64
+	var what string
+	for _, d := range n.IO.Devices {
+		pd, ok := prev[d.Device]
+		if !ok {
+			continue
+		}
+		for _, k := range []struct {
+			name, unit       string
+			limit, cur, last *uint64
+		}{
+			{"read", "B/s", d.ReadBPS, d.ReadBytes, pd.ReadBytes},
+			{"write", "B/s", d.WriteBPS, d.WriteBytes, pd.WriteBytes},
+			{"read", "IO/s", d.ReadIOPS, d.ReadIOs, pd.ReadIOs},
+			{"write", "IO/s", d.WriteIOPS, d.WriteIOs, pd.WriteIOs},
+		} {
+			if k.limit == nil || *k.limit == 0 || k.cur == nil || k.last == nil || *k.cur < *k.last {
+				continue
+			}
+			rate := float64(*k.cur-*k.last) / secs
+			if pct := 100 * rate / float64(*k.limit); pct > best {
+				best = pct
+				what = fmt.Sprintf("device %s: %s %s of a %s limit of %s", d.Device, k.name, rateText(rate, k.unit), k.name, rateText(float64(*k.limit), k.unit))
+			}
+		}
+	}
+	if best >= IOLimitWarn {
+		c.add(n, LevelWarning, "IO_LIMITED", n.Path, round1(best), IOLimitWarn,
+			"IO throttled: %s (%.0f%%) %s; its IO waits at the limit", what, best, c.since())
+	}
+}
+
+// rateText renders a rate for messages: bytes in binary units, IOs as is.
+func rateText(v float64, unit string) string {
+	if unit == "B/s" {
+		return bytesText(uint64(v+0.5)) + "/s"
+	}
+	return trimFloat(v) + " " + unit
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ctx-tools/ctx/inspect"
 	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
@@ -256,5 +257,36 @@ func TestCheckFrozenEmpty(t *testing.T) {
 	}
 	if !strings.Contains(fs[2].Message, "cgroup.freeze") || !strings.Contains(fs[3].Message, "stuck freezing") {
 		t.Errorf("messages %q, %q", fs[2].Message, fs[3].Message)
+	}
+}
+
+// TestCheckIOLimited: the rate over the interval against the device's
+// own limit; no finding without a previous scan, below 90%, or for a
+// device without a limit.
+func TestCheckIOLimited(t *testing.T) {
+	mk := func(at time.Time, rb, wios uint64) *Tree {
+		n := &Node{Path: "/x", Inode: 7, Effective: &Limits{}, IO: &IO{Version: 2, Devices: []IODevice{
+			{Device: "254:0", ReadBytes: u64(rb), WriteIOs: u64(wios), ReadBPS: u64(1 << 20), WriteIOPS: u64(100)},
+			{Device: "8:0", ReadBytes: u64(rb * 10)}, // no limit: never throttled
+		}}}
+		return &Tree{Time: at, Nodes: []*Node{n}, byPath: map[string]*Node{"/x": n}}
+	}
+	t0 := time.Unix(1000, 0)
+	// 2 s: 1.9 MiB read (95% of 1 MiB/s), 100 write IOs (50% of 100/s).
+	prev, cur := mk(t0, 0, 0), mk(t0.Add(2*time.Second), 1<<20*19/10, 100)
+	fs := Check(cur, prev)
+	if len(fs) != 1 || fs[0].Code != "IO_LIMITED" || fs[0].Level != LevelWarning || fs[0].Value != 95 ||
+		!strings.Contains(fs[0].Message, "device 254:0: read 972.8KiB/s of a read limit of 1MiB/s") {
+		t.Fatalf("findings %+v; want IO_LIMITED at 95%% of the read limit", fs)
+	}
+	if fs := Check(cur, nil); len(fs) != 0 {
+		t.Errorf("without a previous scan: %+v", fs)
+	}
+	if fs := Check(mk(t0.Add(2*time.Second), 1<<20*17/10, 190), prev); len(fs) != 1 || fs[0].Value != 95 ||
+		!strings.Contains(fs[0].Message, "write 95 IO/s of a write limit of 100 IO/s") {
+		t.Errorf("85%% of the read limit, 95%% of the write IOPS limit: %+v", fs)
+	}
+	if fs := Check(mk(t0.Add(2*time.Second), 1<<20*17/10, 100), prev); len(fs) != 0 {
+		t.Errorf("85%% and 50%%: %+v", fs)
 	}
 }

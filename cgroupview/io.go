@@ -42,7 +42,8 @@ type IODevice struct {
 	Weight       *uint64 `json:"weight,omitempty"`
 }
 
-// ioV2 reads io.stat (and with s.full io.max and io.weight) in d
+// ioV2 reads io.stat (with s.ioLimits also per device with io.max, and
+// with s.full io.weight too) in d
 // (cgroup-v2.rst "IO").
 func (s *statReader) ioV2(d *dir, cgPath string) *IO {
 	out := &IO{Version: 2, Path: cgPath}
@@ -63,7 +64,7 @@ func (s *statReader) ioV2(d *dir, cgPath string) *IO {
 		}
 		out.ReadBytes, out.WriteBytes, out.ReadIOs, out.WriteIOs = &rb, &wb, &ri, &wi
 	}
-	if s.full {
+	if s.full || s.ioLimits {
 		if b := s.file(d, "io.max", true); b != nil {
 			for k, m := range parseDeviceKeyed(b) {
 				dv := dev(k)
@@ -71,6 +72,8 @@ func (s *statReader) ioV2(d *dir, cgPath string) *IO {
 				dv.ReadIOPS, dv.WriteIOPS = limitKey(m, "riops"), limitKey(m, "wiops")
 			}
 		}
+	}
+	if s.full {
 		if b := s.file(d, "io.weight", true); b != nil {
 			for k, v := range parseKeyed(b) { // "default 100"
 				if k == "default" {
@@ -82,6 +85,8 @@ func (s *statReader) ioV2(d *dir, cgPath string) *IO {
 				dev(k).Weight = &w
 			}
 		}
+	}
+	if s.full || s.ioLimits {
 		out.Devices = sortedDevices(devs)
 	}
 	return out
@@ -101,8 +106,9 @@ func parseDeviceWeights(data []byte) map[string]uint64 {
 	return parseBlkioDevices(data)
 }
 
-// ioV1 reads blkio.throttle.io_service{_bytes,d}_recursive (and with
-// s.full the throttle limits and weights) in d (cgroup-v1/blkio-controller.rst).
+// ioV1 reads blkio.throttle.io_service{_bytes,d}_recursive (with
+// s.ioLimits also per device with the throttle limits, and with s.full
+// the weights too) in d (cgroup-v1/blkio-controller.rst).
 // CFQ's blkio.io_service_bytes is gone from current kernels; the throttle
 // files count every IO.
 func (s *statReader) ioV1(d *dir, cgPath string) *IO {
@@ -132,7 +138,7 @@ func (s *statReader) ioV1(d *dir, cgPath string) *IO {
 		}
 		out.ReadIOs, out.WriteIOs = &r, &w
 	}
-	if s.full {
+	if s.full || s.ioLimits {
 		for _, f := range []struct {
 			name string
 			set  func(*IODevice, *uint64)
@@ -149,6 +155,8 @@ func (s *statReader) ioV1(d *dir, cgPath string) *IO {
 				}
 			}
 		}
+	}
+	if s.full {
 		// blkio.weight went with CFQ; BFQ has blkio.bfq.weight.
 		if w := s.uint(d, "blkio.weight", true); w != nil {
 			out.Weight = w
@@ -164,6 +172,8 @@ func (s *statReader) ioV1(d *dir, cgPath string) *IO {
 				}
 			}
 		}
+	}
+	if s.full || s.ioLimits {
 		out.Devices = sortedDevices(devs)
 	}
 	return out

@@ -31,6 +31,9 @@ type ScanOptions struct {
 	// Freeze reads v2 cgroup.events and v1 freezer.state (walking the v1
 	// freezer hierarchy), for the FROZEN and EMPTY checks.
 	Freeze bool
+	// IOLimits reads IO per device with each device's limits (io.max, v1
+	// blkio.throttle.*), for the IO_LIMITED check. It implies IO.
+	IOLimits bool
 	// AllHierarchies also walks the v1 hierarchies that carry no
 	// statistics ctx shows (cpuset, devices, freezer, net_cls, perf_event,
 	// name=systemd, …), so cgroups that exist only there are listed too.
@@ -136,8 +139,9 @@ func Scan(root hostfs.Root, l *Layout, opts ScanOptions) (*Tree, error) {
 		now = opts.Now
 	}
 	top := path.Clean("/" + opts.Top)
+	opts.IO = opts.IO || opts.IOLimits
 	sc := &scanner{root: root, l: l, opts: opts, nodes: map[string]*Node{}}
-	sc.s = statReader{root: root, summary: !opts.full, swap: opts.Swap, full: opts.full}
+	sc.s = statReader{root: root, summary: !opts.full, swap: opts.Swap, full: opts.full, ioLimits: opts.IOLimits}
 	t := &Tree{Mode: l.Mode, Top: top, Time: now()}
 	if u := l.Unified(); u != nil {
 		t.pidsLocal = u.HasOption("pids_localevents")

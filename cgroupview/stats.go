@@ -49,8 +49,10 @@ type statReader struct {
 	warnings []string
 	// summary skips what a scan of many cgroups does not show (peaks,
 	// swap, weights); swap reads the v2 swap files all the same (for ctx
-	// cgroup check); full adds what `ctx cgroup show` does.
-	summary, swap, full bool
+	// cgroup check); full adds what `ctx cgroup show` does; ioLimits
+	// reads the per-device IO statistics and limits (for the IO_LIMITED
+	// check).
+	summary, swap, full, ioLimits bool
 }
 
 func (s *statReader) warnf(format string, args ...any) {

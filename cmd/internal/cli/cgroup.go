@@ -273,6 +273,7 @@ func newCmdCgroupCheck(f *Factory, runF func(context.Context, *cgroupOptions) er
   MEM_PRESSURE        warning   memory some avg10 >= 10% (critical: full avg10 >= 10% or some avg60 >= 40%)
   CPU_PRESSURE        warning   cpu some avg10 >= 20% (self-inflicted when the cgroup is throttled)
   IO_PRESSURE         warning   io full avg10 >= 10%
+  IO_LIMITED          warning   read or write rate >= 90% of its io.max / blkio.throttle limit on a device (needs --interval)
   DYING_CGROUPS       warning   more than 1000 dying cgroups, or more than 10x the live ones
   FROZEN              info      frozen, or stuck freezing (docker pause; cgroup.events frozen, v1 freezer.state)
   EMPTY               info      a container's cgroup with no process left (cgroup.events populated 0; v2 only)
@@ -968,7 +969,7 @@ func runCgroupCheck(ctx context.Context, opts *cgroupOptions) error {
 	if err != nil {
 		return err
 	}
-	so := cgroupview.ScanOptions{Top: top, Depth: -1, Swap: true, Freeze: true, Now: opts.now}
+	so := cgroupview.ScanOptions{Top: top, Depth: -1, Swap: true, Freeze: true, IOLimits: true, Now: opts.now}
 	cur, err := env.scan(so)
 	if err != nil {
 		return err
