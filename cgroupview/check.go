@@ -607,6 +607,14 @@ func plural(n uint64, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// parent is n's parent in the scan; nil at its top.
+func (c *checker) parent(n *Node) *Node {
+	if n.Parent == "" {
+		return nil
+	}
+	return c.cur.Node(n.Parent)
+}
+
 // frozen reports a frozen cgroup, once at the top of a frozen subtree
 // (its descendants are frozen with it): docker pause, or a freezer left on.
 func (c *checker) frozen(n *Node) {
@@ -614,7 +622,7 @@ func (c *checker) frozen(n *Node) {
 	if fz == nil || fz.State == "THAWED" {
 		return
 	}
-	if p := c.cur.Node(n.Parent); p != nil && p != n && p.Freezer != nil && p.Freezer.State != "THAWED" {
+	if p := c.parent(n); p != nil && p.Freezer != nil && p.Freezer.State != "THAWED" {
 		return
 	}
 	if fz.State == "FREEZING" {
@@ -637,7 +645,7 @@ func (c *checker) empty(n *Node) {
 	if n.Container == nil || n.Populated == nil || *n.Populated {
 		return
 	}
-	if p := c.cur.Node(n.Parent); p != nil && p != n && p.Container != nil && p.Populated != nil && !*p.Populated {
+	if p := c.parent(n); p != nil && p.Container != nil && p.Populated != nil && !*p.Populated {
 		return
 	}
 	c.add(n, LevelInfo, "EMPTY", n.Path, 0, 0,
