@@ -528,7 +528,21 @@ func writeDu(w io.Writer, flags printers.Flags, rep *layers.Report, roots []laye
 	if len(rep.Containers)+len(rep.Images) > 1 || len(rep.Areas) > 0 {
 		fmt.Fprintf(w, "\ntotal: %s on disk, %s apparent (each inode once)\n", sz(rep.Total.Disk), sz(rep.Total.Apparent))
 	}
+	if n := cachedLayers(rep); n > 0 {
+		fmt.Fprintf(w, "%d image layers sized from the layer cache (--cache), not walked\n", n)
+	}
 	return nil
+}
+
+// cachedLayers counts the layers whose usage came from the layer cache.
+func cachedLayers(rep *layers.Report) int {
+	n := 0
+	for _, l := range rep.Layers {
+		if l.Usage != nil && l.Usage.Cached {
+			n++
+		}
+	}
+	return n
 }
 
 func containerID(c *layers.ContainerUsage) string {

@@ -251,6 +251,19 @@ func TestRunLayersDuAll(t *testing.T) {
 			t.Fatalf("--by %s: exit %d: %s", by, code, errOut)
 		}
 		golden(t, "TestRunLayersDuAll_"+by, []byte(out))
+		if strings.Contains(out, "layer cache") {
+			t.Errorf("--by %s: a cache note with no layer from the cache:\n%s", by, out)
+		}
+	}
+	// With --cache, the text says how many layers were not walked.
+	rep.Layers = []*layers.LayerUsage{
+		{Layer: layers.Layer{ID: "1", Usage: &layers.Usage{Cached: true}}},
+		{Layer: layers.Layer{ID: "2", Usage: &layers.Usage{Cached: true}}},
+		{Layer: layers.Layer{ID: "3", Usage: &layers.Usage{}}},
+	}
+	_, out, _ := runLayers(t, fake, false, "du", "--all")
+	if !strings.Contains(out, "\n2 image layers sized from the layer cache (--cache), not walked\n") {
+		t.Errorf("no note of the 2 cached layers:\n%s", out)
 	}
 }
 
