@@ -457,6 +457,24 @@ func TestLayersDockerE2E(t *testing.T) {
 		}
 	})
 
+	t.Run("--max-hidden and --max-writable gate", func(t *testing.T) {
+		for _, tt := range []struct {
+			args []string
+			code int
+			name string
+		}{
+			{[]string{image, "--max-hidden", "1k"}, 3, image}, // its RUN steps overwrite and delete files
+			{[]string{image, "--max-hidden", "1g"}, 0, ""},
+			{[]string{a, "--max-writable", "64k"}, 3, ca.Label}, // 256 KiB of random data and more
+			{[]string{a, "--max-writable", "1g"}, 0, ""},
+		} {
+			out, errOut, code := ctxRun(t, nil, append([]string{"layers", "du"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(errOut, tt.name) || out == "" {
+				t.Errorf("du %v: exit %d, stderr %q, %d bytes out; want exit %d naming %q", tt.args, code, errOut, len(out), tt.code, tt.name)
+			}
+		}
+	})
+
 	t.Run("table escapes and exits 0", func(t *testing.T) {
 		out, errOut, code := ctxRun(t, nil, "layers", "du", a)
 		if code != 0 || !strings.Contains(out, pfx+"a") || strings.Contains(errOut, "DEGRADED") {

@@ -19,6 +19,7 @@ import (
 	"github.com/ctx-tools/ctx/cmd/internal/printers"
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 	"github.com/ctx-tools/ctx/layers"
+	"github.com/ctx-tools/ctx/sandbox"
 )
 
 // layersSource is what the layers commands need of package layers; tests
@@ -44,6 +45,9 @@ type layersOptions struct {
 	Timeout time.Duration
 	Workers int
 	Cache   bool
+	// MaxHidden and MaxWritable are du's CI gates (sizes as --max-*
+	// gives them; "" is no gate).
+	MaxHidden, MaxWritable string
 	// open reads the host's storage; tests replace it.
 	open func(root hostfs.Root, o layers.Options) (layersSource, error)
 	now  func() time.Time
@@ -151,6 +155,10 @@ file edited in place deep inside one by hand is the one change not noticed.
 Layers from the cache are marked "cached" in JSON. Without --cache ctx
 writes nothing and walks everything.
 
+--max-hidden and --max-writable make du a gate for CI or alerting: after
+the report, each container or image over a limit is named on stderr and
+ctx exits 3 (0 when all are within; 1 on error).
+
 TARGET is a container name, ID or ID prefix of any runtime (stopped Docker
 and Podman containers too), a PID, or a Docker image name or ID.
 
@@ -168,7 +176,10 @@ and Podman containers too), a PID, or a Docker image name or ID.
   ctx layers du --all --by layer -o json
 
   # a host checked every few minutes: walk image layers once, then reuse
-  ctx layers du --all --cache`,
+  ctx layers du --all --cache
+
+  # a CI gate: fail when the image hides more than 50 MB of overwritten files
+  ctx layers du app:ci --max-hidden 50m`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Targets = args
 			if err := o.validateDu(); err != nil {
@@ -183,6 +194,8 @@ and Podman containers too), a PID, or a Docker image name or ID.
 	cmd.Flags().BoolVar(&o.All, "all", false, "every container and image, and the storage dirs' areas")
 	cmd.Flags().StringVar(&o.By, "by", "", "rows per container, image or layer (default: container, or image for image targets)")
 	cmd.Flags().IntVar(&o.Top, "top", 5, "largest files of each writable layer to show")
+	cmd.Flags().StringVar(&o.MaxHidden, "max-hidden", "", "exit 3 when a container or image hides more than SIZE on disk (e.g. 50m): files overwritten or deleted in a later layer")
+	cmd.Flags().StringVar(&o.MaxWritable, "max-writable", "", "exit 3 when a container's writable layer holds more than SIZE on disk (e.g. 1g)")
 	addWalkFlags(cmd, o)
 	addCacheFlag(cmd, o)
 	return cmd
@@ -203,7 +216,42 @@ func (o *layersOptions) validateDu() error {
 	if o.Top < 0 || o.Workers < 0 || o.Timeout < 0 {
 		return &usageError{errors.New("--top, --workers and --timeout must not be negative")}
 	}
+	for _, v := range []struct{ flag, val string }{{"--max-hidden", o.MaxHidden}, {"--max-writable", o.MaxWritable}} {
+		if v.val == "" {
+			continue
+		}
+		if _, err := sandbox.ParseSize(v.val); err != nil {
+			return &usageError{fmt.Errorf("invalid %s %q: use bytes or a number with a unit k, m, g or t (e.g. 50m)", v.flag, v.val)}
+		}
+	}
 	return nil
+}
+
+// overLimits lists what passes du's --max-hidden and --max-writable
+// gates, one line each: a container or image and the bytes over.
+func (o *layersOptions) overLimits(rep *layers.Report) []string {
+	var out []string
+	gate := func(flag, val, what, label string, disk int64) {
+		if val == "" {
+			return
+		}
+		limit, _ := sandbox.ParseSize(val) // validated in validateDu
+		if disk > limit {
+			out = append(out, fmt.Sprintf("%s: %s %s on disk, over %s %s", label, what, sizeCell(disk, true), flag, sizeCell(limit, true)))
+		}
+	}
+	for _, c := range rep.Containers {
+		gate("--max-hidden", o.MaxHidden, "hides", c.Label, c.Hidden.Disk)
+		gate("--max-writable", o.MaxWritable, "writable layer", c.Label, c.Writable.Disk)
+	}
+	for _, im := range rep.Images {
+		label := short(im.Image.ID)
+		if len(im.Image.Names) > 0 {
+			label = im.Image.Names[0]
+		}
+		gate("--max-hidden", o.MaxHidden, "hides", label, im.Hidden.Disk)
+	}
+	return out
 }
 
 // source opens the host's storage, with progress on a terminal's stderr,
@@ -314,8 +362,18 @@ func runLayersDu(ctx context.Context, o *layersOptions) error {
 		item.Roots = []layers.StorageRoot{}
 	}
 	human := o.f.IO.IsStdoutTTY()
-	return o.f.Emit(printers.Doc{Kind: "LayerUsage", Item: item, Warnings: warnings,
-		Text: func(w io.Writer) error { return writeDu(w, *o.f.Printer, rep, roots, by, o.Top, human) }})
+	if err := o.f.Emit(printers.Doc{Kind: "LayerUsage", Item: item, Warnings: warnings,
+		Text: func(w io.Writer) error { return writeDu(w, *o.f.Printer, rep, roots, by, o.Top, human) }}); err != nil {
+		return err
+	}
+	over := o.overLimits(rep)
+	for _, line := range over {
+		fmt.Fprintln(o.f.IO.ErrOut, printers.Escape(line))
+	}
+	if len(over) > 0 {
+		return &FindingsError{N: len(over)}
+	}
+	return nil
 }
 
 // duItem is the JSON item of ctx layers du.

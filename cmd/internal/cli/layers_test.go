@@ -497,3 +497,33 @@ func TestLayerName(t *testing.T) {
 		}
 	}
 }
+
+// TestLayersDuGates: --max-hidden and --max-writable print the report,
+// name each target over a limit on stderr and exit 3; within the limits
+// exit 0; a bad size is a usage error.
+func TestLayersDuGates(t *testing.T) {
+	tests := []struct {
+		args   []string
+		code   ExitCode
+		stderr string
+	}{
+		{[]string{"--max-hidden", "16k"}, ExitFindings, "docker:web-1: hides 20.0KiB on disk, over --max-hidden 16.0KiB\n"},
+		{[]string{"--max-writable", "8m"}, ExitFindings, "docker:web-1: writable layer 8.9MiB on disk, over --max-writable 8.0MiB\n"},
+		{[]string{"--max-hidden", "1m", "--max-writable", "100m"}, ExitOK, ""},
+		{[]string{"--max-hidden", "20k"}, ExitOK, ""}, // at the limit is within it
+		{[]string{"--max-hidden", "12x"}, ExitUsage, `invalid --max-hidden "12x"`},
+	}
+	for _, tt := range tests {
+		fake := &fakeLayers{rep: fakeReport()}
+		code, out, errOut := runLayers(t, fake, false, append([]string{"du", "web-1"}, tt.args...)...)
+		if code != tt.code || !strings.Contains(errOut, tt.stderr) {
+			t.Errorf("%v: exit %d, stderr %q; want %d, %q", tt.args, code, errOut, tt.code, tt.stderr)
+		}
+		if code != ExitUsage && !strings.Contains(out, "web-1") {
+			t.Errorf("%v: no report on stdout:\n%s", tt.args, out)
+		}
+		if tt.code == ExitOK && errOut != "" && !strings.Contains(errOut, "warning") {
+			t.Errorf("%v: stderr %q", tt.args, errOut)
+		}
+	}
+}
