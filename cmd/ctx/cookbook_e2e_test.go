@@ -83,6 +83,16 @@ func TestCookbook(t *testing.T) {
 		})
 		cook(t, "throttled-top", "cgroup", "top", "--once", "--interval", "1s")
 	})
+	t.Run("frozen", func(t *testing.T) {
+		n := name("frozen")
+		hostfstest.DockerRun(t, "--name", n, img)
+		hostfstest.Docker(t, "pause", n)
+		t.Cleanup(func() { dockerTry("unpause", n) }) // before docker rm -f
+		out, _ := cook(t, "frozen-check", "cgroup", "check", n)
+		if !strings.Contains(out, "FROZEN") || !strings.Contains(out, "INFO") || !strings.Contains(out, "docker:"+n) {
+			t.Errorf("cgroup check does not call the paused container frozen:\n%s", out)
+		}
+	})
 	t.Run("no-network", func(t *testing.T) {
 		n := name("net")
 		// A container whose default route is gone: it reaches its bridge
