@@ -234,7 +234,10 @@ type Copy struct {
 	ID    string `json:"id"`
 	Role  string `json:"role"`
 	Dir   string `json:"dir"`
-	Type  string `json:"type"`
+	// Path is where in the layer the copy is, when a redirected directory
+	// above (redirect_dir mounts) moved the lookup; empty otherwise.
+	Path string `json:"path,omitempty"`
+	Type string `json:"type"`
 	Sizes
 	Links uint64 `json:"links,omitempty"`
 	// Tree is the usage of a directory copy's whole subtree.

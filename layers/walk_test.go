@@ -510,12 +510,13 @@ func TestWalkStaysOnDevice(t *testing.T) {
 	}
 }
 
-// TestHiddenRedirect: on a redirect_dir mount, a renamed lower directory
-// leaves a whiteout at its old path but stays visible at its new one, so
-// it is not hidden; what the container then changes inside it is. The
-// kernel makes the layers: a real overlay mount, renames across parents
-// (an absolute redirect) and within one (a relative redirect).
-func TestHiddenRedirect(t *testing.T) {
+// redirectLayers has the kernel make a lower and an upper layer on a
+// redirect_dir mount: /a/b renamed /c (moved across parents: an absolute
+// redirect) and /x renamed /y (within its parent: a relative one), then
+// /a removed, c/h overwritten and y/g deleted. It returns the host
+// root, the layers' dir and the lower and upper paths.
+func redirectLayers(t *testing.T) (hostfs.Root, string, string) {
+	t.Helper()
 	hostfstest.RequirePrivileged(t)
 	hostfstest.NoMountLeak(t)
 	root, dir := layerRoot(t)
@@ -556,7 +557,14 @@ func TestHiddenRedirect(t *testing.T) {
 			t.Fatalf("upper %s redirect %q (%v); want %q from the kernel", p, buf[:max(n, 0)], err, want)
 		}
 	}
+	return root, lower, upper
+}
 
+// TestHiddenRedirect: on a redirect_dir mount, a renamed lower directory
+// leaves a whiteout at its old path but stays visible at its new one, so
+// it is not hidden; what the container then changes inside it is.
+func TestHiddenRedirect(t *testing.T) {
+	root, lower, _ := redirectLayers(t)
 	st := walk(t, root, trustedNS, "/layers/upper", "/layers/lower")
 	var dirA unix.Stat_t
 	if err := unix.Lstat(filepath.Join(lower, "a"), &dirA); err != nil {

@@ -29,6 +29,75 @@ type probeState struct {
 	// directory on the way, 0 for the layer root, -1 if none.
 	opaqueAt int
 	fd       int // the entry's fd when it is a directory, else -1
+	// redirectAt is the depth of the deepest directory on the way with an
+	// overlay.redirect (redirect_dir mounts), 0 if none; redirect is its
+	// value. The layers below look the path up at its origin.
+	redirectAt int
+	redirect   string
+	// path is where in this layer the path was looked up, when a
+	// redirect above made it differ.
+	path string
+}
+
+// lookupPath is where the layers below look a path up: comps, whose first
+// prefix components stand for the merged path's first at (a redirect
+// above replaced them).
+type lookupPath struct {
+	comps      []string
+	prefix, at int
+}
+
+// merged maps a depth in this lookup path to the merged path's depth.
+// Depths inside the replaced prefix map to the redirect point, ok false.
+func (lp lookupPath) merged(d int) (int, bool) {
+	if d < lp.prefix {
+		return lp.at, false
+	}
+	return d - lp.prefix + lp.at, true
+}
+
+// below is the lookup path of the layers under one whose probe ps found a
+// redirected directory on the way: its origin, then the rest.
+func (lp lookupPath) below(ps *probeState) lookupPath {
+	if ps.redirectAt == 0 {
+		return lp
+	}
+	var origin []string
+	if rest, ok := strings.CutPrefix(ps.redirect, "/"); ok {
+		origin = strings.Split(rest, "/")
+	} else {
+		origin = append(append([]string{}, lp.comps[:ps.redirectAt-1]...), ps.redirect)
+	}
+	for _, c := range origin {
+		if !validName(c) {
+			return lp // not a value the kernel wrote: ignore it
+		}
+	}
+	at, _ := lp.merged(ps.redirectAt)
+	return lookupPath{comps: append(origin, lp.comps[ps.redirectAt:]...), prefix: len(origin), at: at}
+}
+
+// toMerged rewrites ps's depths from this lookup path to the merged
+// path's, so that resolveWhich compares layers at the same merged depth.
+// A layer that does not reach the origin has nothing below the redirect
+// point; a block or opaque dir on the way to the origin ends the lookup
+// there for the layers below, as in the kernel.
+func (lp lookupPath) toMerged(ps *probeState) {
+	if lp.prefix == 0 && lp.at == 0 {
+		return
+	}
+	ps.path = "/" + strings.Join(lp.comps, "/")
+	if r, ok := lp.merged(ps.reached); ok {
+		ps.reached = r
+	} else {
+		ps.reached = lp.at - 1
+	}
+	if ps.blockedAt > 0 {
+		ps.blockedAt, _ = lp.merged(ps.blockedAt)
+	}
+	if ps.opaqueAt > 0 {
+		ps.opaqueAt, _ = lp.merged(ps.opaqueAt)
+	}
 }
 
 // Which finds the layer that provides path in a target's merged view, and
@@ -62,6 +131,7 @@ func (s *Storage) Which(ctx context.Context, t *Target, p string) (*WhichReport,
 			}
 		}
 	}()
+	lp := lookupPath{comps: comps}
 	for i, l := range layersSpec {
 		states[i] = probeState{blockedAt: -1, opaqueAt: -1, fd: -1}
 		if l.Role == RoleData {
@@ -76,7 +146,10 @@ func (s *Storage) Which(ctx context.Context, t *Target, p string) (*WhichReport,
 			continue
 		}
 		files = append(files, f)
-		states[i] = probeLayer(int(f.Fd()), comps, t.spec.ns)
+		states[i] = probeLayer(int(f.Fd()), lp.comps, t.spec.ns)
+		next := lp.below(&states[i])
+		lp.toMerged(&states[i])
+		lp = next
 	}
 	s.scan.checkXattrs(t.spec.ns)
 	resolveWhich(rep, layersSpec, states, comps)
@@ -139,9 +212,7 @@ func probeLayer(root int, comps []string, ns string) probeState {
 			if isDir {
 				if fd, err := unix.Openat(dir, c, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err == nil {
 					ps.fd = fd
-					if ps.opaqueAt < 0 && x.opaque(fd, ns) == 'y' {
-						ps.opaqueAt = len(comps)
-					}
+					ps.dirMarkers(fd, len(comps), ns, x)
 				}
 			}
 			unix.Close(dir)
@@ -166,12 +237,21 @@ func probeLayer(root int, comps []string, ns string) probeState {
 		}
 		dir = next
 		ps.reached = d + 1
-		if ps.opaqueAt < 0 && x.opaque(dir, ns) == 'y' {
-			ps.opaqueAt = d + 1
-		}
+		ps.dirMarkers(dir, d+1, ns, x)
 	}
 	unix.Close(dir)
 	return ps
+}
+
+// dirMarkers notes an opaque or redirected directory at depth d.
+func (ps *probeState) dirMarkers(fd, d int, ns string, x *xattrBuf) {
+	opaque, redirect := x.dirAttrs(fd, ns)
+	if ps.opaqueAt < 0 && opaque == 'y' {
+		ps.opaqueAt = d
+	}
+	if redirect != "" {
+		ps.redirectAt, ps.redirect = d, redirect
+	}
 }
 
 // resolveWhich merges the per-layer probes top-down, as overlayfs does:
@@ -237,7 +317,7 @@ func resolveWhich(rep *WhichReport, specs []layerSpec, states []probeState, comp
 		if !st.present {
 			continue
 		}
-		c := Copy{Layer: i, ID: specs[i].ID, Role: specs[i].Role, Dir: specs[i].Dir, Type: typeOf(&st.st, st.wh),
+		c := Copy{Layer: i, ID: specs[i].ID, Role: specs[i].Role, Dir: specs[i].Dir, Path: st.path, Type: typeOf(&st.st, st.wh),
 			HiddenBy: -1, Target: st.target}
 		if !st.wh {
 			c.Sizes = sizesOf(&st.st)

@@ -49,33 +49,14 @@ func TestWhich(t *testing.T) {
 		{Role: RoleLower, Layer: Layer{ID: "l1", Dir: "/layers/l1"}},
 		{Role: RoleLower, Layer: Layer{ID: "l2", Dir: "/layers/l2"}},
 	}}}
-	tests := []struct {
-		path     string
-		provider int
-		copies   string // layer:state:hiddenBy
-		reason   string
-	}{
+	checkWhich(t, s, tg, []whichCase{
 		{"/f", 0, "0:visible:-1 1:hidden:0 2:hidden:1", ""},
 		{"/gone", -1, "0:whiteout:-1 1:hidden:0", "deleted by a whiteout in layer 0"},
 		{"/d", 0, "0:visible:-1 1:merged:-1 2:hidden:1", ""},
 		{"/d/bottom", -1, "2:hidden:1", "no layer has the path"},
 		{"/link/x", -1, "1:hidden:0", "symlink"},
 		{"/a/b", -1, "1:hidden:0", "deleted by a whiteout in layer 0"},
-	}
-	for _, tt := range tests {
-		rep, err := s.Which(context.Background(), tg, tt.path)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.path, err)
-		}
-		var got []string
-		for _, c := range rep.Copies {
-			got = append(got, strings.Join([]string{c.ID[1:], c.State, itoa(c.HiddenBy)}, ":"))
-		}
-		if rep.Provider != tt.provider || strings.Join(got, " ") != tt.copies || !strings.Contains(rep.Reason, tt.reason) {
-			t.Errorf("which %s: provider %d copies %q reason %q; want %d %q %q", tt.path, rep.Provider, got, rep.Reason,
-				tt.provider, tt.copies, tt.reason)
-		}
-	}
+	})
 	rep, _ := s.Which(context.Background(), tg, "/f")
 	if want := sizeSum(t, filepath.Join(l1, "f"), filepath.Join(l2, "f")); rep.Hidden != want {
 		t.Errorf("which /f hidden %+v; want %+v", rep.Hidden, want)
@@ -87,4 +68,56 @@ func itoa(n int) string {
 		return "-1"
 	}
 	return string(rune('0' + n))
+}
+
+// TestWhichRedirect: paths inside directories renamed on a redirect_dir
+// mount resolve to the lower copies at their origin, which the report
+// names; the old paths are gone.
+func TestWhichRedirect(t *testing.T) {
+	hostfstest.NoFDLeak(t)
+	root, _, _ := redirectLayers(t)
+	s := &Storage{root: root, scan: newScanner(root, Options{})}
+	tg := &Target{Kind: "pid", spec: &stackSpec{ns: trustedNS, layers: []layerSpec{
+		{Role: RoleUpper, Layer: Layer{ID: "lu", Dir: "/layers/upper"}},
+		{Role: RoleLower, Layer: Layer{ID: "ll", Dir: "/layers/lower"}},
+	}}}
+	checkWhich(t, s, tg, []whichCase{
+		{"/c/f", 1, "1:visible:-1:/a/b/f", ""},            // moved across parents
+		{"/c/h", 0, "0:visible:-1 1:hidden:0:/a/b/h", ""}, // overwritten after the move
+		{"/c", 0, "0:visible:-1 1:merged:-1:/a/b", ""},    // the renamed dir merges with its origin
+		{"/y/k", 1, "1:visible:-1:/x/k", ""},              // renamed in place
+		{"/y/g", -1, "0:whiteout:-1 1:hidden:0:/x/g", "deleted by a whiteout in layer 0"},
+		{"/a/b/f", -1, "1:hidden:0", "deleted by a whiteout in layer 0"}, // the old path
+	})
+}
+
+// whichCase is one path's expected answer: the provider, the copies as
+// "layer:state:hiddenBy[:path in the layer]", and part of the reason.
+type whichCase struct {
+	path     string
+	provider int
+	copies   string
+	reason   string
+}
+
+func checkWhich(t *testing.T, s *Storage, tg *Target, tests []whichCase) {
+	t.Helper()
+	for _, tt := range tests {
+		rep, err := s.Which(context.Background(), tg, tt.path)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.path, err)
+		}
+		var got []string
+		for _, c := range rep.Copies {
+			g := strings.Join([]string{itoa(c.Layer), c.State, itoa(c.HiddenBy)}, ":")
+			if c.Path != "" {
+				g += ":" + c.Path
+			}
+			got = append(got, g)
+		}
+		if rep.Provider != tt.provider || strings.Join(got, " ") != tt.copies || !strings.Contains(rep.Reason, tt.reason) {
+			t.Errorf("which %s: provider %d copies %q reason %q; want %d %q %q", tt.path, rep.Provider, got, rep.Reason,
+				tt.provider, tt.copies, tt.reason)
+		}
+	}
 }

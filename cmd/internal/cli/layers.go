@@ -814,8 +814,8 @@ func newCmdLayersWhich(f *Factory, runF func(context.Context, *layersOptions) er
 overlayfs does (whiteouts and opaque dirs honoured), and list every other
 layer's copy of the path with its size and what hides it. Symlinks are shown,
 never followed: ask for the target path instead. On a redirect_dir mount (off
-in Docker and containerd), a path inside a renamed directory is looked up at
-its new name only: the copy at its origin in the lower layers is not named.
+in Docker and containerd), a directory renamed in the container is followed
+to its origin in the lower layers, and a copy found there says where it is.
 
 ` + layersPrivileges,
 		Example: `  # which layer serves /etc/passwd, and which copies does it hide?
@@ -858,6 +858,9 @@ func runLayersWhich(ctx context.Context, o *layersOptions) error {
 		if c.Target != "" {
 			typ += " -> " + c.Target
 		}
+		if c.Path != "" {
+			typ += " at " + c.Path // a redirected directory above moved it
+		}
 		tb.Rows = append(tb.Rows, []string{strconv.Itoa(c.Layer), c.Role, short(c.ID), c.State, typ, sz(disk), sz(app), by, c.Dir})
 	}
 	return o.f.Emit(printers.Doc{Kind: "LayerWhich", Item: rep, Warnings: src.Warnings(),
@@ -870,6 +873,9 @@ func runLayersWhich(ctx context.Context, o *layersOptions) error {
 					}
 				}
 				fmt.Fprintf(w, "%s: layer %d (%s %s)", printers.Escape(rep.Path), c.Layer, c.Role, short(c.ID))
+				if c.Path != "" {
+					fmt.Fprintf(w, " at %s", printers.Escape(c.Path))
+				}
 			} else {
 				fmt.Fprintf(w, "%s: not visible: %s", printers.Escape(rep.Path), printers.Escape(rep.Reason))
 			}

@@ -352,6 +352,14 @@ func TestRunLayersWhich(t *testing.T) {
 		t.Fatal(code)
 	}
 	golden(t, "TestRunLayersWhich_deleted", []byte(out))
+	// A copy found through a redirected directory says where it is.
+	moved := &layers.WhichReport{Path: "/c/f", Provider: 1, Copies: []layers.Copy{
+		{Layer: 1, ID: "11", Role: "lower", Dir: "/d1", Path: "/a/b/f", Type: "file", Sizes: sz(4096, 10), State: layers.CopyVisible, HiddenBy: -1},
+	}}
+	_, out, _ = runLayers(t, &fakeLayers{which: moved}, false, "which", "web-1", "/c/f")
+	if !strings.HasPrefix(out, "/c/f: layer 1 (lower 11) at /a/b/f;") || !strings.Contains(out, "file at /a/b/f") {
+		t.Errorf("the copy's path in its layer is not shown:\n%s", out)
+	}
 }
 
 func TestRunLayersOrphans(t *testing.T) {
