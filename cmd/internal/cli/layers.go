@@ -45,9 +45,10 @@ type layersOptions struct {
 	Timeout time.Duration
 	Workers int
 	Cache   bool
-	// MaxHidden and MaxWritable are du's CI gates (sizes as --max-*
-	// gives them; "" is no gate).
+	// MaxHidden and MaxWritable are du's CI gates as the flags give them
+	// ("" is no gate); validateDu parses them into maxHidden, maxWritable.
 	MaxHidden, MaxWritable string
+	maxHidden, maxWritable *int64
 	// open reads the host's storage; tests replace it.
 	open func(root hostfs.Root, o layers.Options) (layersSource, error)
 	now  func() time.Time
@@ -216,40 +217,41 @@ func (o *layersOptions) validateDu() error {
 	if o.Top < 0 || o.Workers < 0 || o.Timeout < 0 {
 		return &usageError{errors.New("--top, --workers and --timeout must not be negative")}
 	}
-	for _, v := range []struct{ flag, val string }{{"--max-hidden", o.MaxHidden}, {"--max-writable", o.MaxWritable}} {
+	for _, v := range []struct {
+		flag, val string
+		dst       **int64
+	}{{"--max-hidden", o.MaxHidden, &o.maxHidden}, {"--max-writable", o.MaxWritable, &o.maxWritable}} {
 		if v.val == "" {
 			continue
 		}
-		if _, err := sandbox.ParseSize(v.val); err != nil {
+		n, err := sandbox.ParseSize(v.val)
+		if err != nil {
 			return &usageError{fmt.Errorf("invalid %s %q: use bytes or a number with a unit k, m, g or t (e.g. 50m)", v.flag, v.val)}
 		}
+		*v.dst = &n
 	}
 	return nil
 }
 
-// overLimits lists what passes du's --max-hidden and --max-writable
-// gates, one line each: a container or image and the bytes over.
+// overLimits lists the containers and images over du's --max-hidden and
+// --max-writable limits, one line each with the bytes and the limit.
 func (o *layersOptions) overLimits(rep *layers.Report) []string {
 	var out []string
-	gate := func(flag, val, what, label string, disk int64) {
-		if val == "" {
-			return
-		}
-		limit, _ := sandbox.ParseSize(val) // validated in validateDu
-		if disk > limit {
-			out = append(out, fmt.Sprintf("%s: %s %s on disk, over %s %s", label, what, sizeCell(disk, true), flag, sizeCell(limit, true)))
+	gate := func(flag string, limit *int64, what, label string, disk int64) {
+		if limit != nil && disk > *limit {
+			out = append(out, fmt.Sprintf("%s: %s %s on disk, over %s %s", label, what, sizeCell(disk, true), flag, sizeCell(*limit, true)))
 		}
 	}
 	for _, c := range rep.Containers {
-		gate("--max-hidden", o.MaxHidden, "hides", c.Label, c.Hidden.Disk)
-		gate("--max-writable", o.MaxWritable, "writable layer", c.Label, c.Writable.Disk)
+		gate("--max-hidden", o.maxHidden, "hides", c.Label, c.Hidden.Disk)
+		gate("--max-writable", o.maxWritable, "writable layer", c.Label, c.Writable.Disk)
 	}
 	for _, im := range rep.Images {
 		label := short(im.Image.ID)
 		if len(im.Image.Names) > 0 {
 			label = im.Image.Names[0]
 		}
-		gate("--max-hidden", o.MaxHidden, "hides", label, im.Hidden.Disk)
+		gate("--max-hidden", o.maxHidden, "hides", label, im.Hidden.Disk)
 	}
 	return out
 }
