@@ -285,8 +285,8 @@ func TestResolveContainerdE2E(t *testing.T) {
 	image := hostfstest.TestImage(t) // also gates on Docker, which runs a containerd
 	addr := ctrAddress(t)
 	ns := "ctx-test-" + randomHex(t, 4)
-	hostfstest.RemoveCgroupAtCleanup(t, ns) // containerd leaves /<namespace> behind
-	id := "ctxtest-" + randomHex(t, 4)      // not 64 hex digits: found by its cgroupsPath
+	hostfstest.RemoveContainerdNamespaceAtCleanup(t, ns)
+	id := "ctxtest-" + randomHex(t, 4) // not 64 hex digits: found by its cgroupsPath
 	ref := "docker.io/" + image
 
 	tar, err := exec.Command("docker", "save", image).Output()

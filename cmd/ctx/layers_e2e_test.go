@@ -506,7 +506,7 @@ func TestLayersContainerdE2E(t *testing.T) {
 	}
 	image := hostfstest.TestImage(t)
 	ns := fmt.Sprintf("ctx-test-%d", os.Getpid())
-	hostfstest.RemoveCgroupAtCleanup(t, ns) // containerd leaves /<namespace> behind
+	hostfstest.RemoveContainerdNamespaceAtCleanup(t, ns)
 	id := fmt.Sprintf("ctxlayers-%d", os.Getpid())
 	ctr := func(args ...string) (string, error) {
 		cmd := exec.Command("ctr", append([]string{"--address", sock, "-n", ns}, args...)...)

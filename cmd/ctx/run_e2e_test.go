@@ -339,7 +339,7 @@ func TestRunE2EImage(t *testing.T) {
 		b := make([]byte, 3)
 		rand.Read(b)
 		ns := "ctx-test-" + hex.EncodeToString(b)
-		hostfstest.RemoveCgroupAtCleanup(t, ns) // containerd leaves /<namespace> behind
+		hostfstest.RemoveContainerdNamespaceAtCleanup(t, ns)
 		ctr := func(args ...string) (string, error) {
 			out, err := exec.Command("ctr", append([]string{"-a", sock, "-n", ns}, args...)...).CombinedOutput()
 			return string(out), err
