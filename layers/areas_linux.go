@@ -3,11 +3,8 @@
 package layers
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -17,9 +14,6 @@ import (
 
 	"github.com/ctx-tools/ctx/inspect"
 )
-
-// maxBoltScan caps the BuildKit database ctx reads to look for references.
-const maxBoltScan = 64 << 20
 
 // layoutDir is a layer dir found by listing a driver dir.
 type layoutDir struct {
@@ -190,7 +184,7 @@ func (s *Storage) planAreas(r *refs) ([]*areaPlan, []string) {
 // build cache or orphan layers. containerd snapshots are named by their
 // kind in metadata.db (see snapshotKind); when that cannot be read, only
 // as snapshots in use (by a stack) or other snapshots.
-func (s *Storage) classify(l *storeLayout, ld layoutDir, r *refs, buildkit []byte) string {
+func (s *Storage) classify(l *storeLayout, ld layoutDir, r *refs, buildkit *buildkitRefs) string {
 	if l.store == StoreContainerd {
 		if kind, ok := s.snapshotKind(l, ld, r); ok {
 			return kind
@@ -206,7 +200,7 @@ func (s *Storage) classify(l *storeLayout, ld layoutDir, r *refs, buildkit []byt
 		return "image layers"
 	case l.store == StoreContainerd:
 		return "other snapshots"
-	case buildkit != nil && bytes.Contains(buildkit, []byte(ld.id)):
+	case buildkit.owns(ld.id):
 		return "build cache"
 	}
 	return "orphan layers"
@@ -249,37 +243,6 @@ func (s *Storage) isUpperOrInit(dir string) bool {
 		}
 	}
 	return false
-}
-
-// buildkitRefs reads docker's buildkit/snapshots.db whole: a layer dir
-// whose name appears in it is BuildKit's build cache, not an orphan. The
-// bytes are searched rather than parsed as bbolt (that would need a
-// dependency); a stale free page may name a dir no longer used, which
-// errs on the safe side: it is called build cache, never an orphan. nil
-// means there is no BuildKit database.
-func (s *Storage) buildkitRefs(l *storeLayout, warnings *[]string) []byte {
-	if l.store != StoreDocker {
-		return nil
-	}
-	p := path.Join(l.root, "buildkit", "snapshots.db")
-	f, err := inspect.OpenInRoot(s.root, p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK)
-	if err != nil {
-		if !os.IsNotExist(err) {
-			*warnings = append(*warnings, fmt.Sprintf("docker: reading %q: %v", p, err))
-		}
-		return nil
-	}
-	defer f.Close()
-	var st unix.Stat_t
-	if unix.Fstat(int(f.Fd()), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxBoltScan+1))
-	if err != nil || len(data) > maxBoltScan {
-		*warnings = append(*warnings, fmt.Sprintf("docker: %q is unreadable or larger than 64 MiB: unreferenced layer dirs are reported as build cache", p))
-		return []byte{}
-	}
-	return data
 }
 
 // DuAll is ctx layers du --all: every container and image of every store,

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -48,7 +47,7 @@ func (s *Storage) Orphans(ctx context.Context, now time.Time) (*OrphanReport, er
 				continue
 			}
 			o := &Orphan{Store: l.store, ID: ld.id, Dir: ld.parent, Modified: ld.mtime.UTC(), Recent: now.Sub(ld.mtime) < recentAge}
-			if buildkit != nil && (len(buildkit) == 0 || strings.Contains(string(buildkit), ld.id)) {
+			if buildkit.owns(ld.id) {
 				rep.BuildCache = append(rep.BuildCache, o)
 			} else {
 				rep.Orphans = append(rep.Orphans, o)

@@ -18,13 +18,15 @@ import (
 
 // Names of the synthetic docker host's layers.
 var (
-	fxL1     = strings.Repeat("1", 64)
-	fxL2     = strings.Repeat("2", 64)
-	fxC      = strings.Repeat("c", 64)
-	fxCID    = strings.Repeat("d", 64)
-	fxIMG    = strings.Repeat("e", 64)
-	fxOrphan = strings.Repeat("0", 64)
-	fxBK     = "bkw3kx1ok9vq2c6a7m0n4p5r8"
+	fxL1  = strings.Repeat("1", 64)
+	fxL2  = strings.Repeat("2", 64)
+	fxC   = strings.Repeat("c", 64)
+	fxCID = strings.Repeat("d", 64)
+	fxIMG = strings.Repeat("e", 64)
+	// A dir no layerdb names, although testdata/buildkit/snapshots.db
+	// holds its name as a chainid value: an orphan, not build cache.
+	fxOrphan = "6afc3a3f4cba66e9999ee6c1d0f50f9c0e6a90ebc63cfd2f92b972aa74fa4b78"
+	fxBK     = "jdoefmhue5s3f8bjmlpxsx1jj" // a snapshot key of that database
 	fxD1     = "sha256:" + strings.Repeat("a", 64)
 	fxD2     = "sha256:" + strings.Repeat("b", 64)
 )
@@ -80,7 +82,7 @@ func dockerHost(t *testing.T) hostfs.Root {
 		"var/lib/docker/containers/" + fxCID + "/hostname":                 "app-1\n",
 		"var/lib/docker/volumes/v1/_data/file":                             strings.Repeat("v", 2000),
 		"var/lib/docker/volumes/metadata.db":                               "bolt",
-		"var/lib/docker/buildkit/snapshots.db":                             "\x00\x01bucket" + fxBK + "\x00parent",
+		"var/lib/docker/buildkit/snapshots.db":                             string(readFixture(t, fxBuildkitDB)),
 		"var/lib/docker/network/files/local-kv.db":                         "kv",
 		"proc/4242/mountinfo": "1000 900 0:55 / / rw,relatime master:1 - overlay overlay rw,lowerdir=l/CCCCCCCCCCCCCCCCCCCCCCCCCC:l/BBBBBBBBBBBBBBBBBBBBBBBBBB:l/AAAAAAAAAAAAAAAAAAAAAAAAAA,upperdir=" + fxC + "/diff,workdir=" + fxC + "/work\n" +
 			"1001 1000 0:60 / /proc rw - proc proc rw\n",

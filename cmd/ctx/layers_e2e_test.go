@@ -751,3 +751,113 @@ func TestLayersNoSysAdmin(t *testing.T) {
 		t.Errorf("stdout %q\nstderr %q; want a loud warning naming CAP_SYS_ADMIN", out.String(), errOut.String())
 	}
 }
+
+// TestLayersBuildKitE2E: the dirs a real BuildKit build leaves in
+// overlay2 that no layerdb record names are BuildKit's (its snapshots.db
+// holds them): `ctx layers orphans` lists each as build cache, never as
+// an orphan, sized as du -s sizes it, and `du --all` counts them in its
+// build cache area.
+func TestLayersBuildKitE2E(t *testing.T) {
+	hostfstest.RequirePrivileged(t)
+	image := hostfstest.TestImage(t)
+	const overlay = "/var/lib/docker/overlay2"
+	before := dirSet(t, overlay)
+	dir := t.TempDir()
+	// The PID in the step keeps BuildKit from reusing an earlier run's cache.
+	df := fmt.Sprintf("FROM %s\nRUN echo ctx-bk-%d > /f && mkdir /d && head -c 20000 /dev/urandom > /d/z\nRUN rm /f\n", image, os.Getpid())
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ids := hostfstest.BuildKitBuild(t, dir, fmt.Sprintf("ctx-test/buildkit:%d", os.Getpid())); len(ids) == 0 {
+		t.Fatal("the build added no build cache record")
+	}
+	named := layerdbDirs(t)
+	var own []string
+	for n := range dirSet(t, overlay) {
+		if !before[n] && !named[n] && n != "l" {
+			own = append(own, n)
+		}
+	}
+	if len(own) == 0 {
+		t.Fatal("the build left no dir of BuildKit's own in overlay2")
+	}
+
+	var rep struct {
+		Item struct {
+			Orphans    []struct{ ID string } `json:"orphans"`
+			BuildCache []struct {
+				ID    string `json:"id"`
+				Usage *sizes `json:"usage"`
+			} `json:"buildCache"`
+		} `json:"item"`
+	}
+	layersJSON(t, &rep, "layers", "orphans")
+	var want int64
+	for _, id := range own {
+		d := duDisk(t, filepath.Join(overlay, id))
+		want += d
+		found := false
+		for _, b := range rep.Item.BuildCache {
+			if b.ID == id {
+				found = true
+				if b.Usage == nil || b.Usage.Disk != d {
+					t.Errorf("build cache %s: usage %+v; du -s says %d", id, b.Usage, d)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("BuildKit's dir %s is not listed as build cache: %+v", id, rep.Item.BuildCache)
+		}
+		for _, o := range rep.Item.Orphans {
+			if o.ID == id {
+				t.Errorf("BuildKit's dir %s is listed as an orphan", id)
+			}
+		}
+	}
+	var du duDoc
+	layersJSON(t, &du, "layers", "du", "--all")
+	var area int64
+	for _, a := range du.Item.Areas {
+		if a.Root == "/var/lib/docker" && a.Name == "build cache" {
+			area = a.Sizes.Disk
+		}
+	}
+	if area < want {
+		t.Errorf("du --all: build cache area %d bytes; BuildKit's new dirs alone hold %d", area, want)
+	}
+}
+
+// dirSet lists the names in dir.
+func dirSet(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, e := range entries {
+		out[e.Name()] = true
+	}
+	return out
+}
+
+// layerdbDirs are the overlay2 dirs docker's layerdb names: each image
+// layer's cache-id, each container's mount-id and init-id.
+func layerdbDirs(t *testing.T) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, pattern := range []string{"sha256/*/cache-id", "mounts/*/mount-id", "mounts/*/init-id"} {
+		files, err := filepath.Glob(filepath.Join("/var/lib/docker/image/overlay2/layerdb", pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[strings.TrimSpace(string(b))] = true
+		}
+	}
+	return out
+}

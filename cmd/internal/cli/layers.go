@@ -894,9 +894,10 @@ func newCmdLayersOrphans(f *Factory, runF func(context.Context, *layersOptions) 
 		Long: `List the layer dirs of Docker's overlay2, containerd's overlayfs snapshotter
 and containers/storage that nothing references (no layerdb cache-id, mount-id
 or init-id, no snapshot id in containerd's metadata.db, no layers.json entry,
-no overlay mount in the host's mount table), with their sizes. Dirs named in
-BuildKit's snapshots.db are build cache, listed apart: docker builder prune
-frees them. Dirs younger than an hour are marked recent: a pull or build in
+no overlay mount in the host's mount table), with their sizes. Dirs named by
+a snapshot of BuildKit's snapshots.db are build cache, listed apart: docker
+builder prune frees them (if that database cannot be read, every unreferenced
+dir is called build cache, with a warning, rather than an orphan). Dirs younger than an hour are marked recent: a pull or build in
 progress creates its dir before its metadata. Dangling l/ short links are
 listed too. containerd's metadata.db is read from a copy in memory, without
 its lock; if it changed during the read or cannot be parsed, that root is

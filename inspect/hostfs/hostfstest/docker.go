@@ -193,9 +193,14 @@ func busyboxRootfs() ([]byte, error) {
 // docker runs the docker CLI with stdin and extra environment, returning
 // trimmed stdout, or an error quoting the command and its stderr.
 func docker(stdin io.Reader, env []string, args ...string) (string, error) {
+	return dockerCLI("docker", stdin, env, args...)
+}
+
+// dockerCLI is docker with the CLI binary bin.
+func dockerCLI(bin string, stdin io.Reader, env []string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), dockerCmdTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.WaitDelay = time.Second
 	cmd.Stdin = stdin
 	if env != nil {
