@@ -68,10 +68,11 @@ func (s *Storage) du(ctx context.Context, targets []*Target, r *refs) (*Report, 
 		nodes[i] = s.scan.add(t.spec)
 	}
 	extra := s.extras(ctx, targets)
-	if err := s.scan.walk(ctx); err != nil {
+	err := s.scan.walk(ctx)
+	extra.finish()
+	if err != nil {
 		return nil, err
 	}
-	extra.finish()
 	running := s.runningPIDs()
 	for i, t := range targets {
 		st := s.scan.stack(t.spec, nodes[i])
@@ -302,8 +303,9 @@ type containerExtras struct {
 
 type extras struct {
 	byContainer map[string]*containerExtras
-	warnings    []string
+	warnings    []string // written by the background reads until done
 	volumeNodes map[string]*layerNode
+	done        chan struct{}
 }
 
 // isAnonymousVolume reports docker's anonymous volume names: 64 hex.

@@ -30,44 +30,59 @@ func (s *scanner) area(dir string, skip map[devIno]bool) *layerNode {
 	return n
 }
 
-// extras gathers what the targets' containers use besides their layers:
-// logs and deleted-but-open files now, volumes as walks registered for the
-// scan (filled in by finish).
+// extras gathers what the targets' containers use besides their layers.
+// Volumes are registered as walks for the scan now; logs and
+// deleted-but-open files are read meanwhile, in the background, as they
+// change nothing the walk needs (the walk keeps both CPUs busy, but the
+// /proc reads wait on the process scan). finish waits for them.
 func (s *Storage) extras(_ context.Context, targets []*Target) *extras {
-	x := &extras{byContainer: map[string]*containerExtras{}, volumeNodes: map[string]*layerNode{}}
-	running := s.runningPIDs()
+	x := &extras{byContainer: map[string]*containerExtras{}, volumeNodes: map[string]*layerNode{}, done: make(chan struct{})}
+	var todo []*Target
 	for _, t := range targets {
 		if t.Image != nil {
 			continue
 		}
 		e := &containerExtras{}
 		x.byContainer[t.key()] = e
-		if t.dockerC != nil && s.docker != nil {
-			e.logs, e.logBytes = s.dockerLogs(t.dockerC, &x.warnings)
-			for _, m := range t.dockerC.Mounts {
-				v := Volume{Name: m.Name, Source: m.Source, Destination: m.Destination}
-				if m.Type == "volume" && (m.Driver == "local" || m.Driver == "") && strings.HasPrefix(m.Source, s.docker.dataRoot+"/volumes/") {
-					v.Anonymous = isAnonymousVolume(m.Name)
-					x.volumeNodes[m.Source] = s.scan.area(m.Source, nil)
-				}
-				e.volumes = append(e.volumes, v)
+		todo = append(todo, t)
+		if t.dockerC == nil || s.docker == nil {
+			continue
+		}
+		for _, m := range t.dockerC.Mounts {
+			v := Volume{Name: m.Name, Source: m.Source, Destination: m.Destination}
+			if m.Type == "volume" && (m.Driver == "local" || m.Driver == "") && strings.HasPrefix(m.Source, s.docker.dataRoot+"/volumes/") {
+				v.Anonymous = isAnonymousVolume(m.Name)
+				x.volumeNodes[m.Source] = s.scan.area(m.Source, nil)
 			}
+			e.volumes = append(e.volumes, v)
 		}
-		pids := t.PIDs
-		if len(pids) == 0 {
-			pids = running[t.key()]
-		}
-		mountID := 0
-		if t.rootMount != nil {
-			mountID = t.rootMount.ID
-		}
-		e.open, e.openBytes = s.deletedOpen(pids, mountID, &x.warnings)
 	}
+	go func() {
+		defer close(x.done)
+		running := s.runningPIDs()
+		for _, t := range todo {
+			e := x.byContainer[t.key()]
+			if t.dockerC != nil && s.docker != nil {
+				e.logs, e.logBytes = s.dockerLogs(t.dockerC, &x.warnings)
+			}
+			pids := t.PIDs
+			if len(pids) == 0 {
+				pids = running[t.key()]
+			}
+			mountID := 0
+			if t.rootMount != nil {
+				mountID = t.rootMount.ID
+			}
+			e.open, e.openBytes = s.deletedOpen(pids, mountID, &x.warnings)
+		}
+	}()
 	return x
 }
 
-// finishExtras fills volume usage after the walk.
+// finish waits for the logs and open files, and fills volume usage from
+// the walk.
 func (x *extras) finish() {
+	<-x.done
 	for _, e := range x.byContainer {
 		for i := range e.volumes {
 			n := x.volumeNodes[e.volumes[i].Source]
