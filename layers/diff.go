@@ -21,7 +21,11 @@ type Change struct {
 	File
 	// Hidden is the lower content the change masks.
 	Hidden Sizes `json:"hidden"`
-	mu     sync.Mutex
+	// From is set on a redirect_dir mount for an entry a renamed
+	// directory shows from a lower layer: its path there. Its bytes are
+	// that layer's, not the writable layer's.
+	From string `json:"from,omitempty"`
+	mu   sync.Mutex
 }
 
 func (c *Change) addHidden(s Sizes) {
@@ -34,11 +38,19 @@ func (c *Change) addHidden(s Sizes) {
 type diffSink struct {
 	mu      sync.Mutex
 	changes []*Change
+	// redirected are the layer's renamed directories (redirect_dir).
+	redirected []string
 }
 
 func (d *diffSink) add(c *Change) {
 	d.mu.Lock()
 	d.changes = append(d.changes, c)
+	d.mu.Unlock()
+}
+
+func (d *diffSink) renamed(p string) {
+	d.mu.Lock()
+	d.redirected = append(d.redirected, p)
 	d.mu.Unlock()
 }
 

@@ -41,8 +41,8 @@ func (d *diffSink) record(n *node, name []byte, st *unix.Stat_t, wh bool, _ *wor
 
 // recordDir makes the change of a directory of the writable layer: A when
 // no lower shows the path, C when the lower entry differs (for a
-// directory: mode, owner or rdev), else nothing. A lower non-directory it
-// replaces is its hidden bytes.
+// directory: mode, owner or rdev), else nothing. The walker adds what it
+// hides below (a lower non-directory it replaces, say).
 func (d *diffSink) recordDir(parent *node, name string, st *unix.Stat_t) *Change {
 	lst, found := firstLower(parent.lowers, name)
 	var c *Change
@@ -51,9 +51,6 @@ func (d *diffSink) recordDir(parent *node, name string, st *unix.Stat_t) *Change
 		c = &Change{Kind: ChangeAdd, File: newFile(parent.child(name), "dir", sizesOf(st), 0)}
 	case statDifferent(&lst, st):
 		c = &Change{Kind: ChangeModify, File: newFile(parent.child(name), "dir", sizesOf(st), 0)}
-		if lst.Mode&unix.S_IFMT != unix.S_IFDIR {
-			c.addHidden(sizesOf(&lst))
-		}
 	default:
 		return nil
 	}
@@ -125,8 +122,9 @@ func (s *Storage) Diff(ctx context.Context, t *Target) (*DiffReport, error) {
 	}
 	s.scan.checkXattrs(spec.ns)
 	runJobs(ctx, s.opts.workers(), s.opts.Progress, s.scan.procFD(), []*walkJob{j})
-	rep := &DiffReport{Upper: dirs[0], Changes: j.diff.finish(), Incomplete: j.usage.Incomplete, Errors: j.usage.Errors}
-	for _, c := range rep.Changes {
+	rep := &DiffReport{Upper: dirs[0], Incomplete: j.usage.Incomplete, Errors: j.usage.Errors}
+	// The totals are the walk's: what the writable layer holds and hides.
+	for _, c := range j.diff.changes {
 		switch c.Kind {
 		case ChangeAdd:
 			rep.Added.Add(c.Sizes)
@@ -137,5 +135,15 @@ func (s *Storage) Diff(ctx context.Context, t *Target) (*DiffReport, error) {
 			rep.Deleted.Add(c.Hidden)
 		}
 	}
+	if len(j.diff.redirected) > 0 && ctx.Err() == nil {
+		r := &relister{upper: j.root, dev: j.dev, lowers: j.lowers, ns: spec.ns, x: newXattrBuf(), buf: make([]byte, direntBufSize)}
+		var errs []string
+		j.diff.changes, errs = r.relist(j.diff.changes, j.diff.redirected)
+		if len(errs) > 0 {
+			rep.Incomplete = true
+			rep.Errors = append(rep.Errors, errs...)
+		}
+	}
+	rep.Changes = j.diff.finish()
 	return rep, ctx.Err()
 }

@@ -421,8 +421,9 @@ func (wk *worker) openChild(it *item) *node {
 		j.usage.OpaqueDirs++
 		j.mu.Unlock()
 	}
+	var rec *Change
 	if j.diff != nil {
-		j.diff.recordDir(parent, it.name, &st)
+		rec = j.diff.recordDir(parent, it.name, &st)
 	}
 	origin := ""
 	if redirect != "" {
@@ -433,25 +434,39 @@ func (wk *worker) openChild(it *item) *node {
 			j.redirected = append(j.redirected, origin)
 		}
 		j.mu.Unlock()
+		if origin != "" && j.diff != nil {
+			j.diff.renamed(parent.child(it.name))
+		}
 	}
 	// A redirected directory merges with the lower directories at its
 	// origin, unless it is opaque (then the kernel looks at no lower).
-	lname := it.name
 	if origin != "" && opaque != 'y' {
+		// What the lowers have at its own path (renamed onto a deleted
+		// path) is hidden, unless another rename took it along.
+		if len(parent.lowers) > 0 {
+			if rec == nil && j.diff != nil {
+				// Somewhere to count it; the listing is redone (relist).
+				rec = &Change{Kind: ChangeModify, File: newFile(parent.child(it.name), "dir", Sizes{}, 0)}
+				j.diff.add(rec)
+			}
+			parent.refs.Add(1)
+			wk.items = append(wk.items, &item{job: j, parent: parent, name: it.name, masked: true, rec: rec})
+		}
 		if strings.HasPrefix(redirect, "/") {
 			// Moved from another parent: looked up from the lower roots.
 			n.lowers = lowerSetAt(rootOf(parent).lowers, origin, j.ns, wk.x)
-			return n
+		} else {
+			n.lowers, _ = lowerSet(parent.lowers, 0, redirect, j.ns, wk.x) // renamed within its parent
 		}
-		lname = redirect // renamed within its parent
+		return n
 	}
 	if len(parent.lowers) == 0 {
 		return n
 	}
-	set, nd := lowerSet(parent.lowers, 0, lname, j.ns, wk.x)
+	set, nd := lowerSet(parent.lowers, 0, it.name, j.ns, wk.x)
 	if nd != nil {
 		// A directory over a lower non-directory hides it.
-		wk.hideNonDir(j, nil, nd)
+		wk.hideNonDir(j, rec, nd)
 	}
 	if opaque == 'y' && j.diff != nil {
 		// docker diff compares the opaque dir's children with the lower
@@ -465,7 +480,7 @@ func (wk *worker) openChild(it *item) *node {
 		if len(set) > 0 {
 			closeAll(set)
 			parent.refs.Add(1)
-			wk.items = append(wk.items, &item{job: j, parent: parent, name: lname, masked: true})
+			wk.items = append(wk.items, &item{job: j, parent: parent, name: it.name, masked: true})
 		}
 		return n
 	}
@@ -764,13 +779,8 @@ func (wk *worker) walkMasked(n *node) {
 // container: "" for any value with an empty, "." or ".." component or a
 // name longer than NAME_MAX.
 func redirectOrigin(parent *node, redirect string) string {
-	if rest, ok := strings.CutPrefix(redirect, "/"); ok {
-		for _, c := range strings.Split(rest, "/") {
-			if !validName(c) {
-				return ""
-			}
-		}
-		return redirect
+	if strings.HasPrefix(redirect, "/") {
+		return redirectOriginAbs(redirect)
 	}
 	if !validName(redirect) {
 		return ""

@@ -517,14 +517,45 @@ func TestWalkStaysOnDevice(t *testing.T) {
 // root, the layers' dir and the lower and upper paths.
 func redirectLayers(t *testing.T) (hostfs.Root, string, string) {
 	t.Helper()
+	files := map[string]int{
+		"a/b/f": 1 << 20,   // moved to /c: visible
+		"a/b/h": 64 << 10,  // overwritten at /c/h: hidden
+		"x/g":   512 << 10, // /x renamed /y, then y/g deleted: hidden
+		"x/k":   8 << 10,   // visible at /y/k
+	}
+	root, lower, upper := overlayRedirect(t, files, func(in func(string) string) error {
+		if err := errors.Join(os.Rename(in("a/b"), in("c")), os.Rename(in("x"), in("y")), os.Remove(in("a")),
+			os.WriteFile(in("c/h"), []byte("new\n"), 0o644), os.Remove(in("y/g"))); err != nil {
+			return err
+		}
+		if fi, err := os.Stat(in("c/f")); err != nil || fi.Size() != 1<<20 {
+			return fmt.Errorf("merged c/f: %v %v; want the lower a/b/f", fi, err)
+		}
+		return nil
+	})
+	for p, want := range map[string]string{"c": "/a/b", "y": "x"} {
+		buf := make([]byte, 256)
+		n, err := unix.Lgetxattr(filepath.Join(upper, p), "trusted.overlay.redirect", buf)
+		if err != nil || string(buf[:n]) != want {
+			t.Fatalf("upper %s redirect %q (%v); want %q from the kernel", p, buf[:max(n, 0)], err, want)
+		}
+	}
+	return root, lower, upper
+}
+
+// overlayRedirect writes files (path: size) into a lower layer, mounts it
+// with an empty upper layer and redirect_dir=on, runs steps in the merged
+// dir (in makes a path there) and unmounts: the kernel writes the upper
+// layer. It returns the host root and the lower and upper host paths.
+func overlayRedirect(t *testing.T, files map[string]int, steps func(in func(string) string) error) (hostfs.Root, string, string) {
+	t.Helper()
 	hostfstest.RequirePrivileged(t)
 	hostfstest.NoMountLeak(t)
 	root, dir := layerRoot(t)
 	lower, upper, work, merged := filepath.Join(dir, "lower"), filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "merged")
-	writeFile(t, filepath.Join(lower, "a/b/f"), 1<<20)  // moved to /c: visible
-	writeFile(t, filepath.Join(lower, "a/b/h"), 64<<10) // overwritten at /c/h: hidden
-	writeFile(t, filepath.Join(lower, "x/g"), 512<<10)  // /x renamed /y, then y/g deleted: hidden
-	writeFile(t, filepath.Join(lower, "x/k"), 8<<10)    // visible at /y/k
+	for p, size := range files {
+		writeFile(t, filepath.Join(lower, p), size)
+	}
 	for _, d := range []string{upper, work, merged} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -535,27 +566,11 @@ func redirectLayers(t *testing.T) (hostfs.Root, string, string) {
 		t.Fatalf("mounting an overlay with redirect_dir=on: %v", err)
 	}
 	t.Cleanup(func() { unix.Unmount(merged, unix.MNT_DETACH) })
-	in := func(p string) string { return filepath.Join(merged, p) }
-	for _, step := range []error{
-		os.Rename(in("a/b"), in("c")), os.Rename(in("x"), in("y")), os.Remove(in("a")),
-		os.WriteFile(in("c/h"), []byte("new\n"), 0o644), os.Remove(in("y/g")),
-	} {
-		if step != nil {
-			t.Fatal(step)
-		}
-	}
-	if fi, err := os.Stat(in("c/f")); err != nil || fi.Size() != 1<<20 {
-		t.Fatalf("merged c/f: %v %v; want the lower a/b/f", fi, err)
+	if err := steps(func(p string) string { return filepath.Join(merged, p) }); err != nil {
+		t.Fatal(err)
 	}
 	if err := unix.Unmount(merged, 0); err != nil {
 		t.Fatal(err)
-	}
-	for p, want := range map[string]string{"c": "/a/b", "y": "x"} {
-		buf := make([]byte, 256)
-		n, err := unix.Lgetxattr(filepath.Join(upper, p), "trusted.overlay.redirect", buf)
-		if err != nil || string(buf[:n]) != want {
-			t.Fatalf("upper %s redirect %q (%v); want %q from the kernel", p, buf[:max(n, 0)], err, want)
-		}
 	}
 	return root, lower, upper
 }

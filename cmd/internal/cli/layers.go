@@ -746,7 +746,12 @@ func newCmdLayersDiff(f *Factory, runF func(context.Context, *layersOptions) err
 writable layer, as docker diff does, with each entry's disk and apparent bytes
 and the bytes of the lower version it hides (HIDDEN: the old copy of a
 changed file, the tree under a deleted path). It reads the writable layer and
-looks the same paths up in the lower layers; it mounts nothing.
+looks the same paths up in the lower layers; it mounts nothing. On a
+redirect_dir mount (metacopy=on turns it on; Docker and containerd leave it
+off), a directory renamed in the container is listed as podman diff lists it:
+added at its new path with all it shows, an entry that still lives in a lower
+layer marked "(from OLD-PATH)", and its old path deleted. The totals count
+the writable layer's own bytes.
 
 ` + layersPrivileges,
 		Example: `  # what did the container change?
@@ -788,7 +793,11 @@ func runLayersDiff(ctx context.Context, o *layersOptions) error {
 		if c.Links > 1 {
 			links = strconv.FormatUint(c.Links, 10)
 		}
-		tb.Rows = append(tb.Rows, []string{c.Kind, c.Path, c.Type, sz(c.Disk), sz(c.Apparent), sz(c.Hidden.Disk),
+		p := c.Path
+		if c.From != "" {
+			p += " (from " + c.From + ")"
+		}
+		tb.Rows = append(tb.Rows, []string{c.Kind, p, c.Type, sz(c.Disk), sz(c.Apparent), sz(c.Hidden.Disk),
 			sz(c.Hidden.Apparent), orDash(links)})
 	}
 	return o.f.Emit(printers.Doc{Kind: "LayerDiff", Item: rep, Warnings: mergeWarnings(src.Warnings(), warnings),
