@@ -107,7 +107,7 @@ func (s *Storage) Diff(ctx context.Context, t *Target) (*DiffReport, error) {
 			f.Close()
 		}
 	}()
-	j := &walkJob{label: dirs[0], ns: spec.ns, diff: &diffSink{}}
+	j := &walkJob{label: dirs[0], ns: spec.ns, metacopy: spec.metacopy, diff: &diffSink{}}
 	for i, d := range dirs {
 		f, st, err := s.scan.openDir(d)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ctx-tools/ctx/inspect/hostfs"
 	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
 )
 
@@ -29,7 +30,7 @@ func TestDiffRedirect(t *testing.T) {
 		"x2/old": 10, "x2/same": 20, "a2/same": 20, "a2/n": 30, // x2 deleted, a2 renamed x2
 		"keep/z": 40, "keep/deep/w": 50, // outside any rename
 	}
-	root, lower, upper := overlayRedirect(t, files, func(in func(string) string) error {
+	root, lower, upper := overlayRedirect(t, files, "", func(in func(string) string) error {
 		return errors.Join(
 			os.Rename(in("a/b"), in("c")), os.Remove(in("a")),
 			os.WriteFile(in("c/h"), []byte("new\n"), 0o644),
@@ -40,15 +41,8 @@ func TestDiffRedirect(t *testing.T) {
 			os.Chmod(in("keep/z"), 0o600), os.Remove(in("keep/deep/w")),
 		)
 	})
-	want := naiveDiff(t, lower, mountMerged(t, upper, lower))
-	s := &Storage{root: root, scan: newScanner(root, Options{})}
-	spec := &stackSpec{source: "dirs", ns: trustedNS, layers: []layerSpec{
-		{Layer: Layer{ID: "upper", Store: StoreMount, Dir: "/layers/upper"}, Role: RoleUpper},
-		{Layer: Layer{ID: "lower", Store: StoreMount, Dir: "/layers/lower"}, Role: RoleLower}}}
-	rep, err := s.Diff(context.Background(), &Target{spec: spec})
-	if err != nil || rep.Incomplete {
-		t.Fatalf("Diff: %v %q", err, rep.Errors)
-	}
+	want := naiveDiff(t, lower, mountMerged(t, upper, lower, ""))
+	rep := diffLayers(t, root, upperLowerSpec(false))
 	var got []string
 	from := map[string]string{}
 	for _, c := range rep.Changes {
@@ -80,13 +74,74 @@ func TestDiffRedirect(t *testing.T) {
 	}
 }
 
+// TestHiddenMetacopyRename: with metacopy=on, even a plain mv of a lower
+// file copies up only its metadata, with an overlay.redirect to the old
+// name and a whiteout there: the lower data stays in use, not hidden. So
+// does a file chmod copied up. Only what is really gone is hidden; diff
+// still lists the paths the naive diff lists.
+func TestHiddenMetacopyRename(t *testing.T) {
+	files := map[string]int{"f": 100000, "dir/h": 50000, "z": 7000, "k": 3000}
+	root, lower, upper := overlayRedirect(t, files, ",metacopy=on", func(in func(string) string) error {
+		return errors.Join(os.Rename(in("f"), in("g")), os.Rename(in("dir/h"), in("h2")), os.RemoveAll(in("dir")),
+			os.Remove(in("z")), os.Chmod(in("k"), 0o600))
+	})
+	var buf [64]byte
+	if n, err := unix.Lgetxattr(filepath.Join(upper, "g"), "trusted.overlay.redirect", buf[:]); err != nil || string(buf[:n]) != "f" {
+		t.Fatalf("upper g: redirect %q, %v; want the kernel's metacopy rename", buf[:max(n, 0)], err)
+	}
+	spec := upperLowerSpec(true)
+	s := &Storage{root: root, scan: newScanner(root, Options{})}
+	nodes := s.scan.add(spec)
+	if err := s.scan.walk(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := s.scan.stack(spec, nodes)
+	z := sizeSum(t, filepath.Join(lower, "z"))
+	if st.Hidden.Apparent != z.Apparent || st.Layers[0].Usage.Metacopy != 3 {
+		t.Errorf("hidden %+v, metacopy files %d; want z's %d bytes alone, and g, h2, k", st.Hidden, st.Layers[0].Usage.Metacopy, z.Apparent)
+	}
+	rep := diffLayers(t, root, upperLowerSpec(true))
+	var got []string
+	for _, c := range rep.Changes {
+		got = append(got, c.Kind+" "+c.Path)
+		if c.Path == "/f" && c.Hidden != (Sizes{}) {
+			t.Errorf("D /f hides %+v; its data is g's", c.Hidden)
+		}
+	}
+	if want := naiveDiff(t, lower, mountMerged(t, upper, lower, ",metacopy=on")); !slices.Equal(got, want) {
+		t.Errorf("ctx layers diff:\n%q\nnaive diff of the kernel's merged tree:\n%q", got, want)
+	}
+	if rep.Deleted.Apparent+rep.Replaced.Apparent != z.Apparent {
+		t.Errorf("diff totals: deleted %+v, replaced %+v; want z's %d bytes alone", rep.Deleted, rep.Replaced, z.Apparent)
+	}
+}
+
+// upperLowerSpec is the stack overlayRedirect makes.
+func upperLowerSpec(metacopy bool) *stackSpec {
+	return &stackSpec{source: "dirs", ns: trustedNS, metacopy: metacopy, layers: []layerSpec{
+		{Layer: Layer{ID: "upper", Store: StoreMount, Dir: "/layers/upper"}, Role: RoleUpper},
+		{Layer: Layer{ID: "lower", Store: StoreMount, Dir: "/layers/lower"}, Role: RoleLower}}}
+}
+
+// diffLayers is ctx layers diff of spec.
+func diffLayers(t *testing.T, root hostfs.Root, spec *stackSpec) *DiffReport {
+	t.Helper()
+	s := &Storage{root: root, scan: newScanner(root, Options{})}
+	rep, err := s.Diff(context.Background(), &Target{spec: spec})
+	if err != nil || rep.Incomplete {
+		t.Fatalf("Diff: %v %q", err, rep.Errors)
+	}
+	return rep
+}
+
 // mountMerged mounts upper on lower read-only (both as lower layers,
-// redirects followed) and returns the merged dir; unmounted at cleanup.
-func mountMerged(t *testing.T, upper, lower string) string {
+// redirects followed, with opts) and returns the merged dir; unmounted at
+// cleanup.
+func mountMerged(t *testing.T, upper, lower, opts string) string {
 	t.Helper()
 	hostfstest.NoMountLeak(t)
 	merged := t.TempDir()
-	if err := unix.Mount("overlay", merged, "overlay", unix.MS_RDONLY, "lowerdir="+upper+":"+lower+",redirect_dir=follow"); err != nil {
+	if err := unix.Mount("overlay", merged, "overlay", unix.MS_RDONLY, "lowerdir="+upper+":"+lower+",redirect_dir=follow"+opts); err != nil {
 		t.Fatalf("mounting the merged view: %v", err)
 	}
 	t.Cleanup(func() {

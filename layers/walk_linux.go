@@ -234,6 +234,12 @@ func runJobs(ctx context.Context, workers int, p *Progress, procFD string, jobs 
 	}
 }
 
+// isOrigin reports whether name in n is the origin of a redirect of the
+// layer: still in use at the new path. Known on the second walk only.
+func (j *walkJob) isOrigin(n *node, name []byte) bool {
+	return len(j.origins) > 0 && j.origins[n.child(string(name))]
+}
+
 // withOrigins is a fresh job for the same layer that knows the origins
 // of its redirected directories.
 func (j *walkJob) withOrigins() *walkJob {
@@ -494,7 +500,7 @@ func (wk *worker) openChild(it *item) *node {
 func (wk *worker) openMasked(it *item) *node {
 	j, parent := it.job, it.parent
 	defer parent.release()
-	if j.origins != nil && j.origins[parent.child(it.name)] {
+	if j.isOrigin(parent, []byte(it.name)) {
 		return nil
 	}
 	set, nd := lowerSet(parent.lowers, it.from, it.name, j.ns, wk.x)
@@ -623,6 +629,7 @@ func (wk *worker) walkDir(n *node) {
 		}
 		if !isDir && j.metacopy && st.Mode&unix.S_IFMT == unix.S_IFREG && wk.hasXattr(n, namePtr, j.ns+"metacopy") {
 			u.Metacopy++
+			wk.fileRedirect(n, namePtr)
 		}
 		var rec *Change
 		if j.diff != nil {
@@ -691,12 +698,33 @@ func (wk *worker) diffOpaqueDeletes(n *node, upperNames map[string]bool) {
 	}
 }
 
+// fileRedirect notes the origin of a renamed metacopy file (metacopy=on
+// renames a lower file by copying up its metadata only, with an
+// overlay.redirect): its data stays in use at the origin, not hidden.
+func (wk *worker) fileRedirect(n *node, namePtr *byte) {
+	j := n.job
+	sz, err := wk.entryXattr(n, namePtr, j.ns+"redirect")
+	if err != nil || sz <= 0 {
+		return
+	}
+	origin := redirectOrigin(n, string(wk.x.val[:sz]))
+	j.mu.Lock()
+	j.usage.Redirects++
+	if origin != "" && j.origins == nil {
+		j.redirected = append(j.redirected, origin)
+	}
+	j.mu.Unlock()
+}
+
 // probe looks up a non-directory entry of the job's layer in the lowers:
 // the first lower that has the name is what the entry masks. A lower
 // whiteout masks nothing more; a lower directory's merged subtree is
 // walked as hidden.
 func (wk *worker) probe(n *node, name []byte, namePtr *byte, st *unix.Stat_t, wh bool, rec *Change) {
 	j := n.job
+	if j.isOrigin(n, name) {
+		return // a renamed metacopy file's data: in use
+	}
 	for i, l := range n.lowers {
 		var lst unix.Stat_t
 		if err := fstatat(l.fd, name, namePtr, &lst); err != nil {
@@ -764,7 +792,9 @@ func (wk *worker) walkMasked(n *node) {
 				n.refs.Add(1)
 				return true
 			}
-			add(l.pos, &st)
+			if !j.isOrigin(n, name) {
+				add(l.pos, &st)
+			}
 			return true
 		})
 		if err != nil {

@@ -523,7 +523,7 @@ func redirectLayers(t *testing.T) (hostfs.Root, string, string) {
 		"x/g":   512 << 10, // /x renamed /y, then y/g deleted: hidden
 		"x/k":   8 << 10,   // visible at /y/k
 	}
-	root, lower, upper := overlayRedirect(t, files, func(in func(string) string) error {
+	root, lower, upper := overlayRedirect(t, files, "", func(in func(string) string) error {
 		if err := errors.Join(os.Rename(in("a/b"), in("c")), os.Rename(in("x"), in("y")), os.Remove(in("a")),
 			os.WriteFile(in("c/h"), []byte("new\n"), 0o644), os.Remove(in("y/g"))); err != nil {
 			return err
@@ -544,10 +544,11 @@ func redirectLayers(t *testing.T) (hostfs.Root, string, string) {
 }
 
 // overlayRedirect writes files (path: size) into a lower layer, mounts it
-// with an empty upper layer and redirect_dir=on, runs steps in the merged
-// dir (in makes a path there) and unmounts: the kernel writes the upper
-// layer. It returns the host root and the lower and upper host paths.
-func overlayRedirect(t *testing.T, files map[string]int, steps func(in func(string) string) error) (hostfs.Root, string, string) {
+// with an empty upper layer, redirect_dir=on and opts, runs steps in the
+// merged dir (in makes a path there) and unmounts: the kernel writes the
+// upper layer. It returns the host root and the lower and upper host
+// paths.
+func overlayRedirect(t *testing.T, files map[string]int, opts string, steps func(in func(string) string) error) (hostfs.Root, string, string) {
 	t.Helper()
 	hostfstest.RequirePrivileged(t)
 	hostfstest.NoMountLeak(t)
@@ -561,9 +562,9 @@ func overlayRedirect(t *testing.T, files map[string]int, steps func(in func(stri
 			t.Fatal(err)
 		}
 	}
-	opts := "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + ",redirect_dir=on"
-	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
-		t.Fatalf("mounting an overlay with redirect_dir=on: %v", err)
+	all := "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + ",redirect_dir=on" + opts
+	if err := unix.Mount("overlay", merged, "overlay", 0, all); err != nil {
+		t.Fatalf("mounting an overlay with %s: %v", all, err)
 	}
 	t.Cleanup(func() { unix.Unmount(merged, unix.MNT_DETACH) })
 	if err := steps(func(p string) string { return filepath.Join(merged, p) }); err != nil {
