@@ -5,6 +5,7 @@ package layers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -113,6 +114,22 @@ func TestHiddenMetacopyRename(t *testing.T) {
 	}
 	if rep.Deleted.Apparent+rep.Replaced.Apparent != z.Apparent {
 		t.Errorf("diff totals: deleted %+v, replaced %+v; want z's %d bytes alone", rep.Deleted, rep.Replaced, z.Apparent)
+	}
+	// which: the metacopy file is what shows; its data is in use below,
+	// at the same path (chmod) or at the name it was renamed from.
+	ws := &Storage{root: root, scan: newScanner(root, Options{})}
+	for p, data := range map[string]string{"/k": "", "/g": "/f", "/h2": "/dir/h"} {
+		w, err := ws.Which(context.Background(), &Target{spec: upperLowerSpec(true)}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var states []string
+		for _, c := range w.Copies {
+			states = append(states, fmt.Sprintf("%d:%s:%s:%v", c.Layer, c.State, c.Path, c.Metacopy))
+		}
+		if want := []string{"0:visible::true", "1:data:" + data + ":false"}; w.Provider != 0 || !slices.Equal(states, want) || w.Hidden != (Sizes{}) {
+			t.Errorf("which %s: provider %d, copies %q, hidden %+v; want %q and nothing hidden", p, w.Provider, states, w.Hidden, want)
+		}
 	}
 }
 

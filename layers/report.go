@@ -224,6 +224,9 @@ const (
 	CopyMerged   = "merged"   // a directory merged into the visible one
 	CopyHidden   = "hidden"   // shadowed by a layer above
 	CopyWhiteout = "whiteout" // a whiteout deleting the path
+	// CopyData is the data of a visible metacopy file (metacopy=on:
+	// a copy-up of the metadata only), in use through it.
+	CopyData = "data"
 )
 
 // Copy is one layer's entry at a path.
@@ -248,6 +251,9 @@ type Copy struct {
 	HiddenBy int `json:"hiddenBy"`
 	// Target is a symlink's target, shown, never followed.
 	Target string `json:"target,omitempty"`
+	// Metacopy marks a file copied up for its metadata only: its data is
+	// the copy whose state is "data".
+	Metacopy bool `json:"metacopy,omitempty"`
 }
 
 // WhichReport is ctx layers which's result.

@@ -37,6 +37,10 @@ type probeState struct {
 	// path is where in this layer the path was looked up, when a
 	// redirect above made it differ.
 	path string
+	// metacopy marks a regular file holding metadata only; fileRedirect
+	// is its overlay.redirect, when it was renamed.
+	metacopy     bool
+	fileRedirect string
 }
 
 // lookupPath is where the layers below look a path up: comps, whose first
@@ -132,7 +136,9 @@ func (s *Storage) Which(ctx context.Context, t *Target, p string) (*WhichReport,
 		}
 	}()
 	lp := lookupPath{comps: comps}
+	roots := make([]int, len(layersSpec)) // the layer dirs' fds, -1 if none
 	for i, l := range layersSpec {
+		roots[i] = -1
 		states[i] = probeState{blockedAt: -1, opaqueAt: -1, fd: -1}
 		if l.Role == RoleData {
 			continue
@@ -146,13 +152,15 @@ func (s *Storage) Which(ctx context.Context, t *Target, p string) (*WhichReport,
 			continue
 		}
 		files = append(files, f)
-		states[i] = probeLayer(int(f.Fd()), lp.comps, t.spec.ns)
+		roots[i] = int(f.Fd())
+		states[i] = probeLayer(roots[i], lp.comps, t.spec.ns)
 		next := lp.below(&states[i])
 		lp.toMerged(&states[i])
 		lp = next
 	}
 	s.scan.checkXattrs(t.spec.ns)
 	resolveWhich(rep, layersSpec, states, comps)
+	metacopyData(rep, layersSpec, states, roots, comps, t.spec.ns)
 	// Directory copies get their subtree's usage.
 	for k := range rep.Copies {
 		c := &rep.Copies[k]
@@ -171,6 +179,64 @@ func (s *Storage) Which(ctx context.Context, t *Target, p string) (*WhichReport,
 		}
 	}
 	return rep, ctx.Err()
+}
+
+// metacopyData finds the data of a visible metacopy file (metacopy=on
+// copies up a file's metadata only, also to rename it): the first regular
+// file below at its redirect's origin, else at the same path. That copy is
+// in use, not hidden.
+func metacopyData(rep *WhichReport, specs []layerSpec, states []probeState, roots []int, comps []string, ns string) {
+	p := rep.Provider
+	if p < 0 || !states[p].metacopy {
+		return
+	}
+	for k := range rep.Copies {
+		if rep.Copies[k].Layer == p {
+			rep.Copies[k].Metacopy = true
+		}
+	}
+	redirect := states[p].fileRedirect
+	if redirect == "" {
+		for k := range rep.Copies {
+			if c := &rep.Copies[k]; c.Layer > p && c.Type == "file" {
+				c.State, c.HiddenBy = CopyData, -1
+				return
+			}
+		}
+		return
+	}
+	origin := redirect
+	if !strings.HasPrefix(redirect, "/") {
+		at := states[p].path
+		if at == "" {
+			at = "/" + strings.Join(comps, "/")
+		}
+		origin = path.Join(path.Dir(at), redirect)
+	}
+	oc := strings.Split(strings.TrimPrefix(path.Clean(origin), "/"), "/")
+	for _, c := range oc {
+		if !validName(c) {
+			return // not a path the kernel would follow
+		}
+	}
+	for i := p + 1; i < len(states); i++ {
+		if roots[i] < 0 {
+			continue
+		}
+		ps := probeLayer(roots[i], oc, ns)
+		if ps.fd >= 0 {
+			unix.Close(ps.fd)
+		}
+		if ps.present && !ps.wh && ps.st.Mode&unix.S_IFMT == unix.S_IFREG {
+			c := Copy{Layer: i, ID: specs[i].ID, Role: specs[i].Role, Dir: specs[i].Dir, Path: "/" + strings.Join(oc, "/"),
+				Type: "file", Sizes: sizesOf(&ps.st), State: CopyData, HiddenBy: -1}
+			if ps.st.Nlink > 1 {
+				c.Links = uint64(ps.st.Nlink)
+			}
+			rep.Copies = append(rep.Copies, c)
+			return
+		}
+	}
 }
 
 // probeLayer looks the path up in one layer, component by component from
@@ -203,6 +269,9 @@ func probeLayer(root int, comps []string, ns string) probeState {
 		wh := isWhiteout(&st) || st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 && xattrWhiteoutAt(dir, c, ns, x)
 		if last {
 			ps.present, ps.st, ps.wh = true, st, wh
+			if st.Mode&unix.S_IFMT == unix.S_IFREG && !wh {
+				ps.fileMarkers(dir, c, ns, x)
+			}
 			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
 				buf := make([]byte, 4096)
 				if n, err := unix.Readlinkat(dir, c, buf); err == nil {
@@ -241,6 +310,17 @@ func probeLayer(root int, comps []string, ns string) probeState {
 	}
 	unix.Close(dir)
 	return ps
+}
+
+// fileMarkers notes a metacopy file and its redirect.
+func (ps *probeState) fileMarkers(dir int, name, ns string, x *xattrBuf) {
+	if _, err := xattrAt(dir, name, ns+"metacopy", x.val); err != nil {
+		return
+	}
+	ps.metacopy = true
+	if n, err := xattrAt(dir, name, ns+"redirect", x.val); err == nil && n > 0 {
+		ps.fileRedirect = string(x.val[:n])
+	}
 }
 
 // dirMarkers notes an opaque or redirected directory at depth d.

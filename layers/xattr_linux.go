@@ -129,10 +129,21 @@ func xattrWhiteoutAt(dirfd int, name, ns string, x *xattrBuf) bool {
 	if x.opaque(dirfd, ns) != 'x' {
 		return false
 	}
+	_, err := xattrAt(dirfd, name, ns+"whiteout", x.val)
+	return err == nil
+}
+
+// xattrAt reads an xattr of the entry name in directory dirfd into buf
+// without following a symlink: getxattrat(2), or before Linux 6.13
+// lgetxattr through /proc/self/fd.
+func xattrAt(dirfd int, name, attr string, buf []byte) (int, error) {
 	p, err := unix.BytePtrFromString(name)
 	if err != nil {
-		return false
+		return 0, err
 	}
-	_, err = getxattrat(dirfd, p, ns+"whiteout", x.val)
-	return err == nil
+	sz, err := getxattrat(dirfd, p, attr, buf)
+	if !errors.Is(err, unix.ENOSYS) {
+		return sz, err
+	}
+	return unix.Lgetxattr("/proc/self/fd/"+strconv.Itoa(dirfd)+"/"+name, attr, buf)
 }

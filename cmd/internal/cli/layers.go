@@ -827,6 +827,9 @@ layer's copy of the path with its size and what hides it. Symlinks are shown,
 never followed: ask for the target path instead. On a redirect_dir mount (off
 in Docker and containerd), a directory renamed in the container is followed
 to its origin in the lower layers, and a copy found there says where it is.
+On a metacopy=on mount, a file copied up for its metadata only (by a chmod,
+or a rename) is marked "metadata only", and the lower copy holding its data,
+in use through it, has the state "data".
 
 ` + layersPrivileges,
 		Example: `  # which layer serves /etc/passwd, and which copies does it hide?
@@ -869,8 +872,11 @@ func runLayersWhich(ctx context.Context, o *layersOptions) error {
 		if c.Target != "" {
 			typ += " -> " + c.Target
 		}
+		if c.Metacopy {
+			typ += " (metadata only)"
+		}
 		if c.Path != "" {
-			typ += " at " + c.Path // a redirected directory above moved it
+			typ += " at " + c.Path // a redirect above moved it
 		}
 		tb.Rows = append(tb.Rows, []string{strconv.Itoa(c.Layer), c.Role, short(c.ID), c.State, typ, sz(disk), sz(app), by, c.Dir})
 	}
