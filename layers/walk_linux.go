@@ -741,8 +741,11 @@ func (wk *worker) probe(n *node, name []byte, namePtr *byte, st *unix.Stat_t, wh
 			n.refs.Add(1)
 			return
 		}
-		if !wh && j.metacopy && st.Mode&unix.S_IFMT == unix.S_IFREG && wk.hasXattr(n, namePtr, j.ns+"metacopy") {
-			return // the upper holds metadata only; the lower data is in use
+		// The upper holds metadata only: the lower data is in use. Checked
+		// whatever the mount says (a stopped container's is unknown): a
+		// copy-up over a lower file is rare enough to afford the call.
+		if !wh && st.Mode&unix.S_IFMT == unix.S_IFREG && lst.Mode&unix.S_IFMT == unix.S_IFREG && wk.hasXattr(n, namePtr, j.ns+"metacopy") {
+			return
 		}
 		wk.hideNonDir(j, rec, &nonDir{pos: l.pos, st: lst})
 		return
