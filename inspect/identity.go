@@ -19,7 +19,8 @@ const (
 	dockerDaemonJSON  = "/etc/docker/daemon.json"
 	dockerDefaultRoot = "/var/lib/docker"
 	// storageRunRoot and storageGraphRoot are containers/storage's rootful
-	// runroot and graphroot, shared by CRI-O and Podman. Rootless Podman
+	// runroot and graphroot, shared by CRI-O and Podman, unless
+	// storage.conf moves them (see ContainersStorage). Rootless Podman
 	// keeps its own under each user's home; ctx does not look there.
 	storageRunRoot   = "/run/containers/storage"
 	storageGraphRoot = "/var/lib/containers/storage"
@@ -211,7 +212,11 @@ func (r *Runtimes) sameNS(id, ns string) bool {
 // runroot and graphroot of containers/storage, then containers.json, whose
 // other entries are Podman's (or Buildah's) containers.
 func (r *Runtimes) loadStorage(w *warnings) {
-	for _, base := range []string{storageRunRoot, storageGraphRoot} {
+	conf, err := ContainersStorage(r.root)
+	if err != nil {
+		w.add(0, err.Error()+": using the default roots")
+	}
+	for _, base := range []string{conf.RunRoot, conf.GraphRoot} {
 		dir := path.Join(base, "overlay-containers")
 		for _, id := range r.listWarn(w, "cri-o", dir) {
 			if !patterns().bareID.MatchString(id) || r.find("crio", id) != nil {
@@ -232,7 +237,7 @@ func (r *Runtimes) loadStorage(w *warnings) {
 			}
 		}
 	}
-	file := path.Join(storageGraphRoot, "overlay-containers", "containers.json")
+	file := path.Join(conf.GraphRoot, "overlay-containers", "containers.json")
 	if data := r.readWarn(w, "podman", file); data != nil {
 		recs, err := parseStorageContainers(data)
 		if err != nil {
@@ -249,7 +254,7 @@ func (r *Runtimes) loadStorage(w *warnings) {
 		if rec.Runtime != "crio" && rec.Runtime != "podman" {
 			continue
 		}
-		file := path.Join(storageRunRoot, "overlay-containers", rec.ID, "userdata", "pidfile")
+		file := path.Join(conf.RunRoot, "overlay-containers", rec.ID, "userdata", "pidfile")
 		if b, err := readStateFile(r.root, file); err == nil {
 			rec.PID, _ = parsePIDFile(b)
 		}

@@ -11,14 +11,14 @@ import (
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 )
 
-// containers/storage (Podman, CRI-O, Buildah), rootful graphroot; see
+// containers/storage (Podman, CRI-O, Buildah), in the rootful graphroot
+// that storage.conf names (inspect.ContainersStorage); see
 // ../shared/notes/layers.md §4.3:
 //
 //	overlay/<id>/{diff,link,lower,work,merged}, overlay/l/
 //	overlay-layers/layers.json, volatile-layers.json
 //	overlay-images/images.json
 //	overlay-containers/containers.json, volatile-containers.json
-const cstorageRoot = "/var/lib/containers/storage"
 
 type csLayer struct {
 	ID         string   `json:"id"`
@@ -43,7 +43,10 @@ type csContainer struct {
 
 // cStorage is what containers/storage's JSON files say about layers.
 type cStorage struct {
-	graphRoot  string
+	graphRoot string
+	// metacopy: the overlay driver mounts with metacopy=on, so stopped
+	// containers' stacks are read as such too.
+	metacopy   bool
 	layers     map[string]*csLayer
 	images     []*csImage
 	containers map[string]*csContainer
@@ -66,7 +69,8 @@ func parseCSLayers(data []byte) ([]*csLayer, error) {
 }
 
 func loadCStorage(root hostfs.Root) (*cStorage, error) {
-	s := &cStorage{graphRoot: cstorageRoot, layers: map[string]*csLayer{}, containers: map[string]*csContainer{}}
+	conf, confErr := inspect.ContainersStorage(root)
+	s := &cStorage{graphRoot: conf.GraphRoot, metacopy: conf.Metacopy(), layers: map[string]*csLayer{}, containers: map[string]*csContainer{}}
 	if _, err := inspect.ReadStateDir(root, path.Join(s.graphRoot, "overlay")); err != nil {
 		switch {
 		case errors.Is(err, os.ErrNotExist):
@@ -75,6 +79,13 @@ func loadCStorage(root hostfs.Root) (*cStorage, error) {
 			return nil, &PrivilegeError{Path: path.Join(s.graphRoot, "overlay"), Missing: "root (CAP_DAC_READ_SEARCH)", Err: err}
 		}
 		return nil, fmt.Errorf("layers: containers/storage %q: %w", s.graphRoot, err)
+	}
+	if confErr != nil {
+		s.warnings = append(s.warnings, confErr.Error()+": using the default graphroot")
+	}
+	if conf.MountProgram != "" {
+		s.warnings = append(s.warnings, fmt.Sprintf("containers/storage mounts its layers with %s (%s), not the kernel's overlay: ctx reads them as the kernel's, so hidden bytes and diffs may be off",
+			conf.MountProgram, conf.File))
 	}
 	read := func(p string) []byte {
 		b, err := inspect.ReadStateFile(root, p)

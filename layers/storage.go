@@ -231,7 +231,7 @@ func (s *Storage) dockerImageSpec(im *dockerImage) (*stackSpec, error) {
 }
 
 func (s *Storage) csContainerSpec(c *csContainer) (*stackSpec, error) {
-	spec := &stackSpec{source: "containers.json", ns: trustedNS, topN: s.opts.TopN}
+	spec := &stackSpec{source: "containers.json", ns: trustedNS, topN: s.opts.TopN, metacopy: s.cs.metacopy}
 	chain, err := s.cs.chain(c.Layer)
 	if err != nil {
 		return nil, fmt.Errorf("layers: containers/storage: %w", err)

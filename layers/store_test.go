@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -319,36 +320,57 @@ func TestDockerAllAndOrphans(t *testing.T) {
 	}
 }
 
+// TestContainersStorage: a Podman store in the default graphroot, and in
+// one that /etc/containers/storage.conf moves, whose overlay mountopt
+// turns metacopy on for every container, running or not.
 func TestContainersStorage(t *testing.T) {
-	s1, s2, pc := strings.Repeat("4", 64), strings.Repeat("5", 64), strings.Repeat("6", 64)
-	g := "var/lib/containers/storage/"
-	root := hostfstest.New(t, map[string]string{
-		g + "overlay/" + s1 + "/diff/usr/lib/libx.so":  strings.Repeat("x", 8000),
-		g + "overlay/" + s2 + "/diff/var/cache/app.db": strings.Repeat("a", 300),
-		g + "overlay-layers/layers.json":               `[{"id":"` + s1 + `","diff-digest":"sha256:` + strings.Repeat("7", 64) + `","diff-size":8704}]`,
-		g + "overlay-layers/volatile-layers.json":      `[{"id":"` + s2 + `","parent":"` + s1 + `"}]`,
-		g + "overlay-images/images.json":               `[{"id":"` + strings.Repeat("8", 64) + `","names":["localhost/db:latest"],"layer":"` + s1 + `"}]`,
-		g + "overlay-containers/containers.json":       `[{"id":"` + pc + `","names":["db"],"image":"` + strings.Repeat("8", 64) + `","layer":"` + s2 + `"}]`,
-	})
-	s := openFixture(t, root)
-	tg := resolve(t, s, "db")
-	st, err := s.Stack(context.Background(), tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(st.Layers) != 2 || st.Layers[0].ID != s2 || st.Layers[0].Role != RoleUpper || st.Layers[1].Store != StoreCStorage ||
-		*st.Layers[1].StoredSize != 8704 || st.Layers[1].Usage.Apparent != 8000 {
-		t.Errorf("stack %+v", st.Layers)
-	}
-	rep, roots, err := s.DuAll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Images) != 1 || rep.Images[0].Containers != 0 || len(roots) != 1 {
-		t.Errorf("images %+v roots %+v", rep.Images, roots)
-	}
-	if want := duBytes(t, root.Host("/var/lib/containers/storage"))[0]; roots[0].Total.Disk != want {
-		t.Errorf("total %d; du says %d", roots[0].Total.Disk, want)
+	for _, tc := range []struct {
+		name, conf, graph string
+		metacopy          bool
+	}{
+		{name: "default", graph: "/var/lib/containers/storage"},
+		{name: "storage.conf", graph: "/data/containers/storage", metacopy: true,
+			conf: "[storage]\ndriver = \"overlay\"\ngraphroot = \"/data/containers/storage\" # moved\n[storage.options.overlay]\nmountopt = \"nodev,metacopy=on\"\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s1, s2, pc := strings.Repeat("4", 64), strings.Repeat("5", 64), strings.Repeat("6", 64)
+			g := strings.TrimPrefix(tc.graph, "/") + "/"
+			tree := map[string]string{
+				g + "overlay/" + s1 + "/diff/usr/lib/libx.so":  strings.Repeat("x", 8000),
+				g + "overlay/" + s2 + "/diff/var/cache/app.db": strings.Repeat("a", 300),
+				g + "overlay-layers/layers.json":               `[{"id":"` + s1 + `","diff-digest":"sha256:` + strings.Repeat("7", 64) + `","diff-size":8704}]`,
+				g + "overlay-layers/volatile-layers.json":      `[{"id":"` + s2 + `","parent":"` + s1 + `"}]`,
+				g + "overlay-images/images.json":               `[{"id":"` + strings.Repeat("8", 64) + `","names":["localhost/db:latest"],"layer":"` + s1 + `"}]`,
+				g + "overlay-containers/containers.json":       `[{"id":"` + pc + `","names":["db"],"image":"` + strings.Repeat("8", 64) + `","layer":"` + s2 + `"}]`,
+			}
+			if tc.conf != "" {
+				tree["etc/containers/storage.conf"] = tc.conf
+			}
+			root := hostfstest.New(t, tree)
+			s := openFixture(t, root)
+			tg := resolve(t, s, "db")
+			if tg.spec.metacopy != tc.metacopy {
+				t.Errorf("metacopy %v; want %v", tg.spec.metacopy, tc.metacopy)
+			}
+			st, err := s.Stack(context.Background(), tg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(st.Layers) != 2 || st.Layers[0].ID != s2 || st.Layers[0].Role != RoleUpper || st.Layers[1].Store != StoreCStorage ||
+				*st.Layers[1].StoredSize != 8704 || st.Layers[1].Usage.Apparent != 8000 || st.Layers[0].Dir != path.Join(tc.graph, "overlay", s2, "diff") {
+				t.Errorf("stack %+v", st.Layers)
+			}
+			rep, roots, err := s.DuAll(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Images) != 1 || rep.Images[0].Containers != 0 || len(roots) != 1 || roots[0].Dir != tc.graph {
+				t.Errorf("images %+v roots %+v", rep.Images, roots)
+			}
+			if want := duBytes(t, root.Host(tc.graph))[0]; roots[0].Total.Disk != want {
+				t.Errorf("total %d; du says %d", roots[0].Total.Disk, want)
+			}
+		})
 	}
 }
 

@@ -1,0 +1,88 @@
+package inspect
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
+)
+
+func TestParseStorageConf(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     StorageConf
+		err      string
+	}{
+		{name: "fedora-like", in: `# storage.conf
+[storage]
+driver = "overlay"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+[storage.options]
+additionalimagestores = [
+  "/usr/lib/containers/storage",
+]
+pull_options = {enable_partial_images = "true", use_hard_links = "false"}
+[storage.options.overlay]
+mountopt = "nodev,metacopy=on"
+`, want: StorageConf{Driver: "overlay", RunRoot: "/run/containers/storage", GraphRoot: "/var/lib/containers/storage", MountOpt: "nodev,metacopy=on"}},
+		{name: "quoting and comments", in: `[ storage ]
+"graphroot" = '/data/c\s' # a literal string: no escapes
+runroot = "/run/\u0063s"   # an escape
+driver = """overlay"""
+`, want: StorageConf{GraphRoot: `/data/c\s`, RunRoot: "/run/cs"}},
+		{name: "generic options, overlay ones win", in: `[storage.options]
+mount_program = "/usr/bin/fuse-overlayfs"
+mountopt = "nodev"
+[storage.options.overlay]
+mountopt = "metacopy=on"
+`, want: StorageConf{MountProgram: "/usr/bin/fuse-overlayfs", MountOpt: "metacopy=on"}},
+		{name: "another table's keys", in: "[other]\ngraphroot = \"/x\"\n", want: StorageConf{}},
+		{name: "relative graphroot", in: "[storage]\ngraphroot = \"data\"\n", err: "not an absolute path"},
+		{name: "broken header", in: "[storage\ngraphroot = \"/x\"\n", err: "unterminated"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseStorageConf([]byte(tc.in))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v; want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+	if !(StorageConf{MountOpt: "nodev, metacopy=on"}).Metacopy() || (StorageConf{MountOpt: "metacopy=off"}).Metacopy() {
+		t.Error("Metacopy reads mountopt wrong")
+	}
+}
+
+// TestContainersStorageFiles: /etc wins over /usr/share; neither gives the
+// defaults; a broken file gives the defaults and an error.
+func TestContainersStorageFiles(t *testing.T) {
+	def := StorageConf{Driver: "overlay", GraphRoot: storageGraphRoot, RunRoot: storageRunRoot}
+	for _, tc := range []struct {
+		name  string
+		tree  map[string]string
+		want  StorageConf
+		isErr bool
+	}{
+		{name: "none", tree: map[string]string{"etc/": ""}, want: def},
+		{name: "etc wins", tree: map[string]string{
+			"etc/containers/storage.conf":       "[storage]\ngraphroot = \"/a\"\n",
+			"usr/share/containers/storage.conf": "[storage]\ngraphroot = \"/b\"\n",
+		}, want: StorageConf{File: "/etc/containers/storage.conf", Driver: "overlay", GraphRoot: "/a", RunRoot: storageRunRoot}},
+		{name: "usr/share", tree: map[string]string{"usr/share/containers/storage.conf": "[storage]\nrunroot = \"/r\"\n"},
+			want: StorageConf{File: "/usr/share/containers/storage.conf", Driver: "overlay", GraphRoot: storageGraphRoot, RunRoot: "/r"}},
+		{name: "broken", tree: map[string]string{"etc/containers/storage.conf": "[storage\n"}, want: def, isErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ContainersStorage(hostfstest.New(t, tc.tree))
+			if got != tc.want || (err != nil) != tc.isErr {
+				t.Errorf("got %+v, %v; want %+v (error: %v)", got, err, tc.want, tc.isErr)
+			}
+		})
+	}
+}
