@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/ctx-tools/ctx/inspect/hostfs"
@@ -66,10 +65,9 @@ func ContainersStorage(root hostfs.Root) (StorageConf, error) {
 	return def, nil
 }
 
-// parseStorageConf reads the keys ctx needs from storage.conf's TOML:
-// single-line string values of [storage] and [storage.options(.overlay)],
-// the overlay table winning over the generic one. Other keys and value
-// types are skipped, not parsed.
+// parseStorageConf reads the keys ctx needs from storage.conf:
+// [storage] and [storage.options(.overlay)], the overlay table winning
+// over the generic one.
 func parseStorageConf(data []byte) (StorageConf, error) {
 	var c StorageConf
 	var generic StorageConf // [storage.options]
@@ -82,42 +80,24 @@ func parseStorageConf(data []byte) (StorageConf, error) {
 		"storage.options.mount_program":         &generic.MountProgram,
 		"storage.options.mountopt":              &generic.MountOpt,
 	}
-	table := ""
-	for n, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		if line[0] == '[' {
-			end := strings.IndexByte(line, ']')
-			if end < 0 {
-				return c, fmt.Errorf("line %d: unterminated table header", n+1)
-			}
-			table = strings.ReplaceAll(strings.Trim(line[:end], "[ \t"), " ", "")
-			continue
-		}
-		key, rest, ok := strings.Cut(line, "=")
-		if !ok {
-			continue // the rest of a multi-line array
-		}
-		val, ok := tomlString(strings.TrimSpace(rest))
-		if !ok {
-			continue
-		}
-		key = strings.Trim(strings.TrimSpace(key), `"'`)
+	err := scanTOML(data, func(table, key, val string) {
 		if p := fields[table+"."+key]; p != nil {
 			*p = val
 		}
+	})
+	if err != nil {
+		return StorageConf{}, err
 	}
 	orDefault(&c.MountProgram, generic.MountProgram)
 	orDefault(&c.MountOpt, generic.MountOpt)
 	for _, p := range []*string{&c.GraphRoot, &c.RunRoot} {
-		if *p != "" && !path.IsAbs(*p) {
+		if *p == "" {
+			continue
+		}
+		if !path.IsAbs(*p) {
 			return StorageConf{}, fmt.Errorf("%q is not an absolute path", *p)
 		}
-		if *p != "" {
-			*p = path.Clean(*p)
-		}
+		*p = path.Clean(*p)
 	}
 	return c, nil
 }
@@ -128,41 +108,38 @@ func orDefault(v *string, def string) {
 	}
 }
 
-// tomlString reads a one-line TOML string: "basic" (with escapes) or
-// 'literal', followed by nothing or a comment. ok is false for any other
-// value.
-func tomlString(v string) (string, bool) {
-	if len(v) < 2 || strings.HasPrefix(v, `"""`) || strings.HasPrefix(v, `'''`) {
-		return "", false
+// containerd's config file. Its top-level root moves containerd's data,
+// snapshotters included (a data disk on many Kubernetes nodes).
+const (
+	containerdConfig      = "/etc/containerd/config.toml"
+	containerdDefaultRoot = "/var/lib/containerd"
+)
+
+// ContainerdRoot is the system containerd's root dir: root in
+// /etc/containerd/config.toml, else /var/lib/containerd. A config that
+// cannot be read or parsed gives the default and an error to report as a
+// warning.
+func ContainerdRoot(root hostfs.Root) (string, error) {
+	data, err := readStateFile(root, containerdConfig)
+	if errors.Is(err, os.ErrNotExist) {
+		return containerdDefaultRoot, nil
 	}
-	var s, rest string
-	switch v[0] {
-	case '\'':
-		end := strings.IndexByte(v[1:], '\'')
-		if end < 0 {
-			return "", false
-		}
-		s, rest = v[1:1+end], v[2+end:]
-	case '"':
-		end := 1
-		for ; end < len(v) && v[end] != '"'; end++ {
-			if v[end] == '\\' {
-				end++
-			}
-		}
-		if end >= len(v) {
-			return "", false
-		}
-		u, err := strconv.Unquote(v[:end+1])
-		if err != nil {
-			return "", false
-		}
-		s, rest = u, v[end+1:]
-	default:
-		return "", false
+	if err != nil {
+		return containerdDefaultRoot, fmt.Errorf("containerd: reading %q: %w", containerdConfig, unwrapPath(err))
 	}
-	if rest = strings.TrimSpace(rest); rest != "" && rest[0] != '#' {
-		return "", false
+	dir := ""
+	err = scanTOML(data, func(table, key, val string) {
+		if table == "" && key == "root" {
+			dir = val
+		}
+	})
+	switch {
+	case err != nil:
+		return containerdDefaultRoot, fmt.Errorf("containerd: %q: %w", containerdConfig, err)
+	case dir == "":
+		return containerdDefaultRoot, nil
+	case !path.IsAbs(dir):
+		return containerdDefaultRoot, fmt.Errorf("containerd: %q: root %q is not an absolute path", containerdConfig, dir)
 	}
-	return s, true
+	return path.Clean(dir), nil
 }

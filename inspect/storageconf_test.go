@@ -86,3 +86,27 @@ func TestContainersStorageFiles(t *testing.T) {
 		})
 	}
 }
+
+func TestContainerdRoot(t *testing.T) {
+	for _, tc := range []struct {
+		name, conf, want string
+		isErr            bool
+	}{
+		{name: "no config", want: "/var/lib/containerd"},
+		{name: "top-level root", conf: "version = 2\nroot = \"/data/containerd/\"\n[plugins.cri]\nroot = \"/x\"\n", want: "/data/containerd"},
+		{name: "a plugin's root only", conf: "[plugins.\"io.containerd.grpc.v1.cri\"]\nroot = \"/x\"\n", want: "/var/lib/containerd"},
+		{name: "relative", conf: "root = \"data\"\n", want: "/var/lib/containerd", isErr: true},
+		{name: "broken", conf: "[plugins\n", want: "/var/lib/containerd", isErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tree := map[string]string{"etc/": ""}
+			if tc.conf != "" {
+				tree["etc/containerd/config.toml"] = tc.conf
+			}
+			got, err := ContainerdRoot(hostfstest.New(t, tree))
+			if got != tc.want || (err != nil) != tc.isErr {
+				t.Errorf("got %q, %v; want %q (error: %v)", got, err, tc.want, tc.isErr)
+			}
+		})
+	}
+}

@@ -41,7 +41,7 @@ func (s *Storage) layouts() []*storeLayout {
 		l := &storeLayout{store: StoreDocker, root: d.dataRoot, driver: d.driverDir, sub: "diff",
 			areas: map[string]string{"containers": "containers", "volumes": "volumes", "image": "image metadata", "buildkit": "buildkit"}}
 		out = append(out, l)
-		nested := path.Join(d.dataRoot, "containerd", "daemon", "io.containerd.snapshotter.v1.overlayfs")
+		nested := path.Join(d.dataRoot, "containerd", "daemon", containerdSnapshotter)
 		if existsInRoot(s.root, nested) {
 			c := &storeLayout{store: StoreContainerd, root: path.Join(d.dataRoot, "containerd"), driver: path.Join(nested, "snapshots"), sub: "fs",
 				areas: map[string]string{}}
@@ -49,7 +49,7 @@ func (s *Storage) layouts() []*storeLayout {
 			out = append(out, c)
 		}
 	}
-	for _, r := range containerdRoots {
+	for _, r := range s.ctrdRoots {
 		if existsInRoot(s.root, path.Join(r, "snapshots")) {
 			out = append(out, &storeLayout{store: StoreContainerd, root: path.Dir(r), driver: path.Join(r, "snapshots"), sub: "fs",
 				areas: map[string]string{"io.containerd.content.v1.content": "content store"}})

@@ -12,42 +12,59 @@ import (
 	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
 )
 
-const fxSnapRoot = "var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/"
-
 // containerdHost builds a containerd host around the committed
 // metadata.db (snapshots 168 and 171 committed, 170 active, 172 a view),
 // with snapshot 99 that no record names. PID 4545 runs with 170 as its
 // upper over 171 and 168; metadataDB replaces the database's bytes.
 func containerdHost(t *testing.T, metadataDB string) hostfs.Root {
 	t.Helper()
-	sn := "/" + fxSnapRoot + "snapshots/"
-	return hostfstest.New(t, map[string]string{
-		fxSnapRoot + "metadata.db":             metadataDB,
-		fxSnapRoot + "snapshots/168/fs/bin/sh": strings.Repeat("s", 5000),
-		fxSnapRoot + "snapshots/171/fs/etc/x":  strings.Repeat("x", 300),
-		fxSnapRoot + "snapshots/170/fs/tmp/y":  strings.Repeat("y", 20),
-		fxSnapRoot + "snapshots/170/work/":     "",
-		fxSnapRoot + "snapshots/172/fs/":       "",
-		fxSnapRoot + "snapshots/99/fs/junk":    strings.Repeat("j", 7000),
+	return containerdHostAt(t, metadataDB, "/var/lib/containerd", nil)
+}
+
+// containerdHostAt is containerdHost with containerd's root at dir, and
+// more files.
+func containerdHostAt(t *testing.T, metadataDB, dir string, more map[string]string) hostfs.Root {
+	t.Helper()
+	snap := strings.TrimPrefix(dir, "/") + "/io.containerd.snapshotter.v1.overlayfs/"
+	sn := "/" + snap + "snapshots/"
+	tree := map[string]string{
+		snap + "metadata.db":             metadataDB,
+		snap + "snapshots/168/fs/bin/sh": strings.Repeat("s", 5000),
+		snap + "snapshots/171/fs/etc/x":  strings.Repeat("x", 300),
+		snap + "snapshots/170/fs/tmp/y":  strings.Repeat("y", 20),
+		snap + "snapshots/170/work/":     "",
+		snap + "snapshots/172/fs/":       "",
+		snap + "snapshots/99/fs/junk":    strings.Repeat("j", 7000),
 		"proc/4545/mountinfo": "3000 900 0:80 / / rw - overlay overlay rw,lowerdir=" + sn + "171/fs:" + sn + "168/fs,upperdir=" +
 			sn + "170/fs,workdir=" + sn + "170/work\n",
 		"proc/4545/cgroup": "0::/\n",
-	})
+	}
+	for k, v := range more {
+		tree[k] = v
+	}
+	return hostfstest.New(t, tree)
 }
 
-func TestContainerdChainIDs(t *testing.T) {
-	hostfstest.NoFDLeak(t)
-	s := openFixture(t, containerdHost(t, string(readFixture(t, fxSnapDB))))
-	st, err := s.Stack(context.Background(), resolve(t, s, "4545"))
+// TestContainerdConfigRoot: /etc/containerd/config.toml's root moves the
+// snapshotter; ctx looks there (and only there) for the system one.
+func TestContainerdConfigRoot(t *testing.T) {
+	conf := "version = 2\nroot = \"/data/containerd\" # the data disk\nstate = \"/run/containerd\"\n" +
+		"[plugins.\"io.containerd.grpc.v1.cri\"]\n  root = \"/elsewhere\"\n"
+	root := containerdHostAt(t, string(readFixture(t, fxSnapDB)), "/data/containerd", map[string]string{"etc/containerd/config.toml": conf})
+	s := openFixture(t, root)
+	rep, roots, err := s.DuAll(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, l := range st.Layers {
-		got = append(got, l.Role+":"+l.ID+":"+l.ChainID+l.SnapshotKey)
+	if len(roots) != 1 || roots[0].Dir != "/data/containerd" {
+		t.Fatalf("roots %+v; want /data/containerd", roots)
 	}
-	if want := "upper:170:ctx-dev-cmeta/cmeta-dev image:171:" + fxChain2 + " image:168:" + fxChain1; strings.Join(got, " ") != want {
-		t.Errorf("stack %q; want %q", got, want)
+	if want := duBytes(t, root.Host("/data/containerd"))[0]; roots[0].Total.Disk != want {
+		t.Errorf("areas add up to %d; du -s says %d", roots[0].Total.Disk, want)
+	}
+	or, err := s.Orphans(context.Background(), time.Now().Add(2*time.Hour))
+	if err != nil || len(or.Orphans) != 1 || or.Orphans[0].ID != "99" {
+		t.Errorf("orphans %+v, %v; want snapshot 99 (warnings %q)", or.Orphans, err, rep.Warnings)
 	}
 }
 

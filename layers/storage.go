@@ -16,12 +16,20 @@ import (
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 )
 
-// containerdRoots are containerd overlayfs snapshotter roots: the system
-// containerd's and k3s's. The one dockerd starts itself lives under
-// Docker's data root and is found there.
-var containerdRoots = []string{
-	"/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs",
-	"/var/lib/rancher/k3s/agent/containerd/io.containerd.snapshotter.v1.overlayfs",
+// containerdSnapshotter is the overlayfs snapshotter's dir in a
+// containerd root.
+const containerdSnapshotter = "io.containerd.snapshotter.v1.overlayfs"
+
+// loadContainerdRoots finds the containerd overlayfs snapshotter roots:
+// the system containerd's (its config's root, else /var/lib/containerd)
+// and k3s's. The one dockerd starts itself lives under Docker's data root
+// and is found there.
+func (s *Storage) loadContainerdRoots() {
+	dir, err := inspect.ContainerdRoot(s.root)
+	if err != nil {
+		s.warnings = append(s.warnings, err.Error()+": looking in "+dir)
+	}
+	s.ctrdRoots = []string{path.Join(dir, containerdSnapshotter), path.Join("/var/lib/rancher/k3s/agent/containerd", containerdSnapshotter)}
 }
 
 var snapshotDir = regexp.MustCompile(`^(/.*/io\.containerd\.snapshotter\.v1\.overlayfs)/snapshots/([0-9]+)/fs$`)
@@ -36,7 +44,9 @@ type Storage struct {
 	rt     *inspect.Runtimes
 	docker *dockerStore
 	cs     *cStorage
-	scan   *scanner
+	// ctrdRoots are the containerd snapshotter roots to look in.
+	ctrdRoots []string
+	scan      *scanner
 	// running containers, read once: see running.
 	runningOnce sync.Once
 	runningList []*inspect.Target
@@ -79,6 +89,7 @@ func (s *Storage) loadStores() error {
 	if d != nil {
 		s.warnings = append(s.warnings, d.warnings...)
 	}
+	s.loadContainerdRoots()
 	cs, err := loadCStorage(s.root)
 	if err != nil {
 		return err

@@ -66,7 +66,8 @@ func newCmdLayers(f *Factory) *cobra.Command {
 		Short: "Overlay layers: du, ls, diff, which, orphans",
 		Long: `Attribute container and image disk usage to overlay layers and files, from the
 storage dirs themselves: Docker overlay2 (with layerdb; data-root from
-/etc/docker/daemon.json), containerd's overlayfs snapshotter, containers/storage
+/etc/docker/daemon.json), containerd's overlayfs snapshotter (root from
+/etc/containerd/config.toml), containers/storage
 (Podman, CRI-O; graphroot and mount options from /etc/containers/storage.conf),
 or any overlay mounted at a process's root. No engine API is needed and nothing
 is mounted.
