@@ -67,10 +67,9 @@ func newCmdLayers(f *Factory) *cobra.Command {
 		Long: `Attribute container and image disk usage to overlay layers and files, from the
 storage dirs themselves: Docker overlay2 (with layerdb; data-root from
 /etc/docker/daemon.json), containerd's overlayfs snapshotter (root from
-/etc/containerd/config.toml), containers/storage
-(Podman, CRI-O; graphroot and mount options from /etc/containers/storage.conf),
-or any overlay mounted at a process's root. No engine API is needed and nothing
-is mounted.
+/etc/containerd/config.toml), containers/storage (Podman, CRI-O; graphroot and
+mount options from /etc/containers/storage.conf), or any overlay mounted at a
+process's root. No engine API is needed and nothing is mounted.
 
 Sizes are disk bytes (st_blocks×512, each inode once) beside apparent bytes
 (st_size, what docker counts). Walks never follow a symlink, never cross a
