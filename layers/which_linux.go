@@ -195,8 +195,7 @@ func metacopyData(rep *WhichReport, specs []layerSpec, states []probeState, root
 			rep.Copies[k].Metacopy = true
 		}
 	}
-	redirect := states[p].fileRedirect
-	if redirect == "" {
+	if states[p].fileRedirect == "" {
 		for k := range rep.Copies {
 			if c := &rep.Copies[k]; c.Layer > p && c.Type == "file" {
 				c.State, c.HiddenBy = CopyData, -1
@@ -205,38 +204,59 @@ func metacopyData(rep *WhichReport, specs []layerSpec, states []probeState, root
 		}
 		return
 	}
-	origin := redirect
-	if !strings.HasPrefix(redirect, "/") {
-		at := states[p].path
-		if at == "" {
-			at = "/" + strings.Join(comps, "/")
-		}
-		origin = path.Join(path.Dir(at), redirect)
-	}
-	oc := strings.Split(strings.TrimPrefix(path.Clean(origin), "/"), "/")
-	for _, c := range oc {
-		if !validName(c) {
-			return // not a path the kernel would follow
-		}
+	origin := metacopyOrigin(&states[p], comps)
+	if origin == nil {
+		return
 	}
 	for i := p + 1; i < len(states); i++ {
 		if roots[i] < 0 {
 			continue
 		}
-		ps := probeLayer(roots[i], oc, ns)
+		ps := probeLayer(roots[i], origin, ns)
 		if ps.fd >= 0 {
 			unix.Close(ps.fd)
 		}
 		if ps.present && !ps.wh && ps.st.Mode&unix.S_IFMT == unix.S_IFREG {
-			c := Copy{Layer: i, ID: specs[i].ID, Role: specs[i].Role, Dir: specs[i].Dir, Path: "/" + strings.Join(oc, "/"),
-				Type: "file", Sizes: sizesOf(&ps.st), State: CopyData, HiddenBy: -1}
-			if ps.st.Nlink > 1 {
-				c.Links = uint64(ps.st.Nlink)
-			}
+			c := newCopy(i, specs[i], &ps.st, false)
+			c.Path, c.State = "/"+strings.Join(origin, "/"), CopyData
 			rep.Copies = append(rep.Copies, c)
 			return
 		}
 	}
+}
+
+// metacopyOrigin is where a renamed metacopy file's data is: its
+// redirect, absolute or beside the file; nil for one the kernel would
+// not follow.
+func metacopyOrigin(ps *probeState, comps []string) []string {
+	origin := ps.fileRedirect
+	if !strings.HasPrefix(origin, "/") {
+		at := ps.path
+		if at == "" {
+			at = "/" + strings.Join(comps, "/")
+		}
+		origin = path.Join(path.Dir(at), origin)
+	}
+	oc := strings.Split(strings.TrimPrefix(path.Clean(origin), "/"), "/")
+	for _, c := range oc {
+		if !validName(c) {
+			return nil
+		}
+	}
+	return oc
+}
+
+// newCopy is layer i's copy of the path, with stat st (nothing sized for
+// a whiteout), not yet placed.
+func newCopy(i int, spec layerSpec, st *unix.Stat_t, wh bool) Copy {
+	c := Copy{Layer: i, ID: spec.ID, Role: spec.Role, Dir: spec.Dir, Type: typeOf(st, wh), HiddenBy: -1}
+	if !wh {
+		c.Sizes = sizesOf(st)
+		if st.Nlink > 1 && c.Type != "dir" {
+			c.Links = uint64(st.Nlink)
+		}
+	}
+	return c
 }
 
 // probeLayer looks the path up in one layer, component by component from
@@ -397,14 +417,8 @@ func resolveWhich(rep *WhichReport, specs []layerSpec, states []probeState, comp
 		if !st.present {
 			continue
 		}
-		c := Copy{Layer: i, ID: specs[i].ID, Role: specs[i].Role, Dir: specs[i].Dir, Path: st.path, Type: typeOf(&st.st, st.wh),
-			HiddenBy: -1, Target: st.target}
-		if !st.wh {
-			c.Sizes = sizesOf(&st.st)
-			if st.st.Nlink > 1 && c.Type != "dir" {
-				c.Links = uint64(st.st.Nlink)
-			}
-		}
+		c := newCopy(i, specs[i], &st.st, st.wh)
+		c.Path, c.Target = st.path, st.target
 		switch {
 		case !active[i] || rep.Reason != "" && provider < 0 && deletedBy < 0:
 			c.State, c.HiddenBy = CopyHidden, cut[i]
