@@ -57,10 +57,10 @@ type relister struct {
 // moves their hidden bytes to the same path in it, else to the nearest
 // listed directory above. It returns the changes and any errors.
 func (r *relister) relist(changes []*Change, redirected []string) ([]*Change, []string) {
-	var tops []string // the renamed dirs listed anew
+	tops := map[string]bool{} // the renamed dirs listed anew
 	for _, p := range topmost(redirected) {
 		if r.renamed(p) {
-			tops = append(tops, p)
+			tops[p] = true
 		}
 	}
 	var keep, dropped []*Change
@@ -95,27 +95,33 @@ func (r *relister) relist(changes []*Change, redirected []string) ([]*Change, []
 	return append(keep, r.out...), r.errs
 }
 
-// topmost keeps the paths no other path of list is an ancestor of.
+// topmost keeps the paths no other path of list is an ancestor of, in
+// order.
 func topmost(list []string) []string {
 	sorted := append([]string(nil), list...)
 	sort.Strings(sorted)
 	var out []string
+	seen := map[string]bool{}
 	for _, p := range sorted {
-		if under(p, out) == "" {
+		if under(p, seen) == "" {
 			out = append(out, p)
+			seen[p] = true
 		}
 	}
 	return out
 }
 
-// under is the path of tops that p is or lies below, or "".
-func under(p string, tops []string) string {
-	for _, t := range tops {
-		if p == t || strings.HasPrefix(p, t+"/") {
-			return t
+// under is the path of tops that p is or lies below, or "": a lookup per
+// ancestor, as a layer may rename many directories.
+func under(p string, tops map[string]bool) string {
+	for q := p; ; q = path.Dir(q) {
+		if tops[q] {
+			return q
+		}
+		if q == "/" || q == "." {
+			return ""
 		}
 	}
-	return ""
 }
 
 // renamed lists the renamed directory at p and its subtree: p itself
