@@ -592,8 +592,29 @@ func writeDu(w io.Writer, flags printers.Flags, rep *layers.Report, roots []laye
 	}
 	if n := cachedLayers(rep); n > 0 {
 		fmt.Fprintf(w, "%d image layers sized from the layer cache (--cache), not walked\n", n)
+	} else if img, all := imageInodes(rep); img >= cacheHintInodes && 2*img >= all {
+		fmt.Fprintf(w, "%d of the %d inodes walked are in image layers, which engines never change: --cache keeps their sizes between runs\n", img, all)
 	}
 	return nil
+}
+
+// cacheHintInodes is how many image-layer inodes a walk must have spent
+// most of its time on before du suggests --cache.
+const cacheHintInodes = 50_000
+
+// imageInodes counts the inodes of the report's image layers and of all
+// its layers.
+func imageInodes(rep *layers.Report) (img, all int64) {
+	for _, l := range rep.Layers {
+		if l.Usage == nil {
+			continue
+		}
+		all += l.Usage.Inodes
+		if l.Kind == "image" {
+			img += l.Usage.Inodes
+		}
+	}
+	return img, all
 }
 
 // cachedLayers counts the layers whose usage came from the layer cache.

@@ -265,6 +265,22 @@ func TestRunLayersDuAll(t *testing.T) {
 	if !strings.Contains(out, "\n2 image layers sized from the layer cache (--cache), not walked\n") {
 		t.Errorf("no note of the 2 cached layers:\n%s", out)
 	}
+	// Without it, a walk mostly of image layers suggests it; a small or
+	// mostly writable one does not.
+	for _, tc := range []struct {
+		img, ctr int64
+		hint     bool
+	}{{60_000, 1_000, true}, {60_000, 70_000, false}, {40_000, 100, false}} {
+		rep.Layers = []*layers.LayerUsage{
+			{Kind: "image", Layer: layers.Layer{ID: "1", Usage: &layers.Usage{Inodes: tc.img}}},
+			{Kind: "container", Layer: layers.Layer{ID: "2", Usage: &layers.Usage{Inodes: tc.ctr}}},
+		}
+		_, out, _ := runLayers(t, fake, false, "du", "--all")
+		want := fmt.Sprintf("\n%d of the %d inodes walked are in image layers, which engines never change: --cache keeps their sizes between runs\n", tc.img, tc.img+tc.ctr)
+		if strings.Contains(out, want) != tc.hint || !tc.hint && strings.Contains(out, "--cache keeps") {
+			t.Errorf("image %d, container %d inodes: hint %v wanted, output:\n%s", tc.img, tc.ctr, tc.hint, out)
+		}
+	}
 }
 
 func TestRunLayersJSON(t *testing.T) {
