@@ -40,6 +40,9 @@ func (s *Storage) layouts() []*storeLayout {
 	if d := s.docker; d != nil {
 		l := &storeLayout{store: StoreDocker, root: d.dataRoot, driver: d.driverDir, sub: "diff",
 			areas: map[string]string{"containers": "containers", "volumes": "volumes", "image": "image metadata", "buildkit": "buildkit"}}
+		if d.noDriver {
+			l.driver = "" // layers in containerd's snapshotter: no layer dirs here
+		}
 		out = append(out, l)
 		nested := path.Join(d.dataRoot, "containerd", "daemon", containerdSnapshotter)
 		if existsInRoot(s.root, nested) {
@@ -63,8 +66,11 @@ func (s *Storage) layouts() []*storeLayout {
 	return out
 }
 
-// list finds the layer dirs of a layout.
+// list finds the layer dirs of a layout (none without a driver dir).
 func (s *Storage) list(l *storeLayout) error {
+	if l.driver == "" {
+		return nil
+	}
 	f, err := inspect.OpenInRoot(s.root, l.driver, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
 	if err != nil {
 		return err
@@ -129,6 +135,7 @@ func (s *Storage) planAreas(r *refs) ([]*areaPlan, []string) {
 			warnings = append(warnings, fmt.Sprintf("%s: listing %q: %v", l.store, l.driver, err))
 			continue
 		}
+		var claimed []string // walked apart from "other"
 		p := &areaPlan{layout: l, layers: map[string]*layerNode{}, kind: map[string]string{}, areaCat: map[*layerNode]string{}}
 		buildkit := s.buildkitRefs(l, &warnings)
 		var layerDirs []string
@@ -141,13 +148,15 @@ func (s *Storage) planAreas(r *refs) ([]*areaPlan, []string) {
 				s.scan.add(spec)
 			}
 		}
-		// overlay internal: the driver dir without the layer contents.
-		in := s.scan.area(l.driver, nil)
-		in.skipIno = s.claim(layerDirs...)
-		p.areas = append(p.areas, in)
-		p.areaCat[in] = "overlay internal"
+		if l.driver != "" {
+			// overlay internal: the driver dir without the layer contents.
+			in := s.scan.area(l.driver, nil)
+			in.skipIno = s.claim(layerDirs...)
+			p.areas = append(p.areas, in)
+			p.areaCat[in] = "overlay internal"
+			claimed = append(claimed, l.driver)
+		}
 		// Categorised subdirs, then everything else.
-		claimed := []string{l.driver}
 		claimed = append(claimed, l.claimed...)
 		names := make([]string, 0, len(l.areas))
 		for n := range l.areas {

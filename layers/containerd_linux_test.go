@@ -4,6 +4,8 @@ package layers
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +147,71 @@ func TestContainerdAreas(t *testing.T) {
 	}
 	if want := duBytes(t, root.Host("/var/lib/containerd"))[0]; roots[0].Total.Disk != want {
 		t.Errorf("areas add up to %d; du -s says %d", roots[0].Total.Disk, want)
+	}
+}
+
+// TestDockerContainerdStore: Docker with the containerd image store has no
+// overlay2 dir (or an old, unused one); its layers are the system
+// containerd's snapshots. A running container is sized from its root
+// mount with its docker logs, a stopped one is named in a warning, and
+// /var/lib/docker still adds up (containers, logs) beside containerd's
+// root.
+func TestDockerContainerdStore(t *testing.T) {
+	for _, overlay2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("overlay2-dir-%v", overlay2), func(t *testing.T) { testDockerContainerdStore(t, overlay2) })
+	}
+}
+
+func testDockerContainerdStore(t *testing.T, overlay2 bool) {
+	hostfstest.NoFDLeak(t)
+	run, stop := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	cfg := func(id, name string, running bool, pid int) string {
+		return fmt.Sprintf(`{"ID":%q,"Name":"/%s","Driver":"overlayfs","State":{"Running":%v,"Pid":%d},"Config":{"Image":"app:1"},`+
+			`"LogPath":"/var/lib/docker/containers/%s/%s-json.log"}`, id, name, running, pid, id, id)
+	}
+	c := "var/lib/docker/containers/"
+	more := map[string]string{
+		c + run + "/config.v2.json":          cfg(run, "web", true, 4545),
+		c + run + "/" + run + "-json.log":    strings.Repeat("{}\n", 300),
+		c + stop + "/config.v2.json":         cfg(stop, "old", false, 0),
+		"var/lib/docker/volumes/metadata.db": "bolt",
+		"proc/4545/cgroup":                   "0::/system.slice/docker-" + run + ".scope\n",
+	}
+	if overlay2 {
+		more["var/lib/docker/overlay2/l/"] = ""
+	}
+	root := containerdHostAt(t, string(readFixture(t, fxSnapDB)), "/var/lib/containerd", more)
+	s := openFixture(t, root)
+	rep, roots, err := s.DuAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var web *ContainerUsage
+	for _, cu := range rep.Containers {
+		if cu.Container != nil && cu.Container.ID == run {
+			web = cu
+		}
+	}
+	if web == nil || web.Stack == nil || len(web.Stack.Layers) != 3 || web.Stack.Layers[0].ID != "170" || web.LogBytes.Apparent != 900 {
+		t.Fatalf("the running docker container: %+v (containers %d)", web, len(rep.Containers))
+	}
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "1 stopped containers have no layerdb mount") }) {
+		t.Errorf("no warning about the stopped one: %q", rep.Warnings)
+	}
+	want := map[string]int64{}
+	for _, d := range []string{"/var/lib/docker", "/var/lib/containerd"} {
+		want[d] = duBytes(t, root.Host(d))[0]
+	}
+	if len(roots) != 2 {
+		t.Fatalf("roots %+v; want docker's and containerd's", roots)
+	}
+	for _, r := range roots {
+		if r.Total.Disk != want[r.Dir] {
+			t.Errorf("%s: areas add up to %d; du -s says %d", r.Dir, r.Total.Disk, want[r.Dir])
+		}
+	}
+	or, err := s.Orphans(context.Background(), time.Now().Add(2*time.Hour))
+	if wantChecked := map[bool]int{false: 1, true: 2}[overlay2]; err != nil || len(or.Orphans) != 1 || len(or.Checked) != wantChecked {
+		t.Errorf("orphans %+v checked %q, %v; want snapshot 99 alone, and the overlay2 dir checked only where there is one", or.Orphans, or.Checked, err)
 	}
 }

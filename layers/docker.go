@@ -76,9 +76,12 @@ type dockerMountPoint struct {
 
 // dockerStore is what Docker's data root says about layers.
 type dockerStore struct {
-	root       hostfs.Root
-	dataRoot   string
-	driverDir  string // <data-root>/overlay2
+	root      hostfs.Root
+	dataRoot  string
+	driverDir string // <data-root>/overlay2
+	// noDriver: there is no overlay2 dir (the containerd image store);
+	// only containers, logs and volumes are docker's own.
+	noDriver   bool
 	layers     map[string]*dockerLayer
 	byCache    map[string]*dockerLayer
 	mounts     map[string]*dockerMount
@@ -195,19 +198,48 @@ func loadDocker(root hostfs.Root) (*dockerStore, error) {
 		s.warnings = append(s.warnings, "docker: "+err.Error())
 	}
 	if _, err := inspect.ReadStateDir(root, s.driverDir); err != nil {
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			return nil, nil
-		case hostfs.IsPermission(err):
-			return nil, &PrivilegeError{Path: s.driverDir, Missing: "root (CAP_DAC_READ_SEARCH)", Err: err}
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, storeError(s.driverDir, err)
 		}
-		return nil, fmt.Errorf("layers: docker storage %q: %w", s.driverDir, err)
+		// No overlay2 graph driver: with the containerd image store
+		// (the default of new Docker 29 installs) the layers are
+		// containerd snapshots, while containers, logs and volumes stay
+		// in the data root.
+		cdir := path.Join(dataRoot, "containers")
+		if _, err := inspect.ReadStateDir(root, cdir); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, nil
+			}
+			return nil, storeError(cdir, err)
+		}
+		s.noDriver = true
+		s.loadContainers(cdir)
+		return s, nil
 	}
 	meta := path.Join(dataRoot, "image", "overlay2")
 	s.loadLayerDB(path.Join(meta, "layerdb"))
 	s.loadImages(meta)
 	s.loadContainers(path.Join(dataRoot, "containers"))
 	return s, nil
+}
+
+// stoppedUnmounted counts the stopped containers with no layerdb mount.
+func (s *dockerStore) stoppedUnmounted() int {
+	n := 0
+	for id, c := range s.containers {
+		if s.mounts[id] == nil && !c.Running {
+			n++
+		}
+	}
+	return n
+}
+
+// storeError is the error for a docker store dir that cannot be listed.
+func storeError(dir string, err error) error {
+	if hostfs.IsPermission(err) {
+		return &PrivilegeError{Path: dir, Missing: "root (CAP_DAC_READ_SEARCH)", Err: err}
+	}
+	return fmt.Errorf("layers: docker storage %q: %w", dir, err)
 }
 
 func (s *dockerStore) warn(format string, args ...any) {

@@ -29,6 +29,9 @@ func (s *Storage) Orphans(ctx context.Context, now time.Time) (*OrphanReport, er
 	mounted := s.mountedDirs(&rep.Warnings)
 	var found []*Orphan
 	for _, l := range s.layouts() {
+		if l.driver == "" {
+			continue // no layer dirs of its own
+		}
 		if l.store == StoreContainerd {
 			if _, err := s.snapshotDB(path.Dir(l.driver)); err != nil {
 				// snapshotDB has warned with the reason; say only what it costs.

@@ -509,6 +509,7 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 		}
 		sort.Strings(ids)
 		for _, id := range ids {
+			seen["docker/"+id] = true
 			spec, err := s.dockerContainerSpec(d.mounts[id])
 			if err != nil {
 				warnings = append(warnings, fmt.Sprintf("docker container %s: %v", id[:12], err))
@@ -522,7 +523,9 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 				}
 			}
 			out = append(out, t)
-			seen["docker/"+id] = true
+		}
+		if n := d.stoppedUnmounted(); n > 0 {
+			warnings = append(warnings, fmt.Sprintf("docker: %d stopped containers have no layerdb mount (the containerd image store keeps their writable layers as containerd snapshots): their layers are counted in containerd's areas, not per container", n))
 		}
 		for _, im := range d.images {
 			t, err := s.dockerImageTarget(im)
@@ -566,9 +569,11 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 	if err != nil {
 		warnings = append(warnings, "listing running containers: "+err.Error())
 	}
+	// Running containers no store lists, from their root mounts: other
+	// runtimes', and docker's without a layerdb mount.
 	for _, it := range running {
 		c := it.Container
-		if seen[c.Runtime+"/"+c.ID] || c.Runtime == "docker" && s.docker != nil {
+		if seen[c.Runtime+"/"+c.ID] {
 			continue
 		}
 		spec, mt, err := s.pidSpec(it.PID)
@@ -578,7 +583,11 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 			}
 			continue
 		}
-		out = append(out, &Target{Kind: "container", Container: c, PID: it.PID, PIDs: it.PIDs, spec: spec, rootMount: mt})
+		t := &Target{Kind: "container", Container: c, PID: it.PID, PIDs: it.PIDs, spec: spec, rootMount: mt}
+		if c.Runtime == "docker" && s.docker != nil {
+			t.dockerC = s.docker.containers[c.ID] // its logs and volumes
+		}
+		out = append(out, t)
 	}
 	return out, warnings
 }

@@ -69,7 +69,10 @@ storage dirs themselves: Docker overlay2 (with layerdb; data-root from
 /etc/docker/daemon.json), containerd's overlayfs snapshotter (root from
 /etc/containerd/config.toml), containers/storage (Podman, CRI-O; graphroot and
 mount options from /etc/containers/storage.conf), or any overlay mounted at a
-process's root. No engine API is needed and nothing is mounted.
+process's root. No engine API is needed and nothing is mounted. With Docker's
+containerd image store (no overlay2 dir), its layers are containerd's
+snapshots: running containers are sized from their root mounts, with their
+logs and volumes; stopped ones only within containerd's areas.
 
 Sizes are disk bytes (st_blocks×512, each inode once) beside apparent bytes
 (st_size, what docker counts). Walks never follow a symlink, never cross a
