@@ -56,7 +56,28 @@ func (s *snapshot) chainID() string {
 
 // snapshotDB is what ctx knows of one snapshotter's metadata.db.
 type snapshotDB struct {
-	byID map[string]*snapshot
+	byID  map[string]*snapshot
+	byKey map[string]*snapshot
+}
+
+// chainOf is the stack of the active snapshot a client keyed name (a
+// container ID), top first down its parents; nil when there is none. A
+// name in more than one namespace is ambiguous: nil too.
+func (db *snapshotDB) chainOf(name string) []*snapshot {
+	var top *snapshot
+	for _, s := range db.byID {
+		if s.Kind == snapActive && s.name() == name {
+			if top != nil {
+				return nil
+			}
+			top = s
+		}
+	}
+	var out []*snapshot
+	for s := top; s != nil && len(out) <= len(db.byID); s = db.byKey[s.Parent] {
+		out = append(out, s)
+	}
+	return out
 }
 
 // parseSnapshotDB reads v1/snapshots of a containerd overlayfs
@@ -77,7 +98,7 @@ func snapshotsOf(db *boltfile.DB) (*snapshotDB, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &snapshotDB{byID: map[string]*snapshot{}}
+	out := &snapshotDB{byID: map[string]*snapshot{}, byKey: map[string]*snapshot{}}
 	if snaps == nil {
 		return out, nil // a snapshotter that never made a snapshot
 	}
@@ -90,6 +111,7 @@ func snapshotsOf(db *boltfile.DB) (*snapshotDB, error) {
 			return err
 		}
 		out.byID[s.ID] = s
+		out.byKey[s.Key] = s
 		return nil
 	})
 	if err != nil {

@@ -195,7 +195,9 @@ func testDockerContainerdStore(t *testing.T, overlay2 bool) {
 	if web == nil || web.Stack == nil || len(web.Stack.Layers) != 3 || web.Stack.Layers[0].ID != "170" || web.LogBytes.Apparent != 900 {
 		t.Fatalf("the running docker container: %+v (containers %d)", web, len(rep.Containers))
 	}
-	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "1 stopped containers have no layerdb mount") }) {
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool {
+		return strings.Contains(w, "1 stopped containers have neither a layerdb mount nor a containerd snapshot")
+	}) {
 		t.Errorf("no warning about the stopped one: %q", rep.Warnings)
 	}
 	want := map[string]int64{}

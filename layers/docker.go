@@ -223,17 +223,6 @@ func loadDocker(root hostfs.Root) (*dockerStore, error) {
 	return s, nil
 }
 
-// stoppedUnmounted counts the stopped containers with no layerdb mount.
-func (s *dockerStore) stoppedUnmounted() int {
-	n := 0
-	for id, c := range s.containers {
-		if s.mounts[id] == nil && !c.Running {
-			n++
-		}
-	}
-	return n
-}
-
 // storeError is the error for a docker store dir that cannot be listed.
 func storeError(dir string, err error) error {
 	if hostfs.IsPermission(err) {

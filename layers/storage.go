@@ -5,8 +5,10 @@ package layers
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -179,6 +181,11 @@ func (s *Storage) stopped(c *inspect.Container, cause error) (*Target, error) {
 		}
 		t.spec, t.dockerC = spec, s.docker.containers[c.ID]
 		return t, nil
+	case c.Runtime == "docker" && s.docker != nil && s.docker.containers[c.ID] != nil:
+		if spec := s.dockerSnapshotSpec(c.ID); spec != nil {
+			t.spec, t.dockerC = spec, s.docker.containers[c.ID]
+			return t, nil
+		}
 	case (c.Runtime == "podman" || c.Runtime == "crio") && s.cs != nil && s.cs.containers[c.ID] != nil:
 		spec, err := s.csContainerSpec(s.cs.containers[c.ID])
 		if err != nil {
@@ -288,6 +295,56 @@ func (s *Storage) containerOfSpec(spec *stackSpec) *inspect.Container {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// dockerTarget is docker container id with its stack spec: its root
+// mount's options too while it runs.
+func (s *Storage) dockerTarget(id string, spec *stackSpec) *Target {
+	t := &Target{Kind: "container", Container: s.named("docker", id), spec: spec, dockerC: s.docker.containers[id]}
+	if dc := t.dockerC; dc != nil && dc.Running && dc.Pid > 0 {
+		if mt, err := s.rootOverlay(dc.Pid); err == nil {
+			t.PID, t.rootMount = dc.Pid, mt
+			s.applyMountOptions(spec, mt)
+		}
+	}
+	return t
+}
+
+// dockerSnapshotSpec is the stack of a docker container kept in the
+// containerd image store: the active snapshot docker keys by the container
+// ID in the system containerd's snapshotter, then its parents (the init
+// layer, then the image's). nil when there is none.
+func (s *Storage) dockerSnapshotSpec(id string) *stackSpec {
+	for _, root := range s.ctrdRoots {
+		if !existsInRoot(s.root, path.Join(root, "metadata.db")) {
+			continue
+		}
+		db, err := s.snapshotDB(root)
+		if err != nil {
+			continue
+		}
+		chain := db.chainOf(id)
+		if len(chain) == 0 {
+			continue
+		}
+		spec := &stackSpec{source: "metadata.db", ns: trustedNS, topN: s.opts.TopN}
+		for i, sn := range chain {
+			role := RoleImage
+			switch {
+			case i == 0:
+				role = RoleUpper
+			case strings.HasSuffix(sn.name(), "-init"):
+				role = RoleInit
+			}
+			l := Layer{ID: sn.ID, Store: StoreContainerd, Dir: path.Join(root, "snapshots", sn.ID, "fs"), ChainID: sn.chainID()}
+			if l.ChainID == "" {
+				l.SnapshotKey = sn.label()
+			}
+			spec.layers = append(spec.layers, layerSpec{Role: role, Layer: l})
+		}
+		return spec
 	}
 	return nil
 }
@@ -515,17 +572,24 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 				warnings = append(warnings, fmt.Sprintf("docker container %s: %v", id[:12], err))
 				continue
 			}
-			t := &Target{Kind: "container", Container: s.named("docker", id), spec: spec, dockerC: d.containers[id]}
-			if dc := t.dockerC; dc != nil && dc.Running && dc.Pid > 0 {
-				if mt, err := s.rootOverlay(dc.Pid); err == nil {
-					t.PID, t.rootMount = dc.Pid, mt
-					s.applyMountOptions(spec, mt)
-				}
-			}
-			out = append(out, t)
+			out = append(out, s.dockerTarget(id, spec))
 		}
-		if n := d.stoppedUnmounted(); n > 0 {
-			warnings = append(warnings, fmt.Sprintf("docker: %d stopped containers have no layerdb mount (the containerd image store keeps their writable layers as containerd snapshots): their layers are counted in containerd's areas, not per container", n))
+		// The containerd image store keeps a container's layers as
+		// containerd snapshots, with no layerdb mount.
+		unsized := 0
+		for _, id := range slices.Sorted(maps.Keys(d.containers)) {
+			if d.mounts[id] != nil {
+				continue
+			}
+			if spec := s.dockerSnapshotSpec(id); spec != nil {
+				seen["docker/"+id] = true
+				out = append(out, s.dockerTarget(id, spec))
+			} else if !d.containers[id].Running {
+				unsized++ // a running one is found from its root mount below
+			}
+		}
+		if unsized > 0 {
+			warnings = append(warnings, fmt.Sprintf("docker: %d stopped containers have neither a layerdb mount nor a containerd snapshot ctx can find: not sized", unsized))
 		}
 		for _, im := range d.images {
 			t, err := s.dockerImageTarget(im)

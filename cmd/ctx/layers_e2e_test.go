@@ -605,6 +605,20 @@ func TestLayersContainerdE2E(t *testing.T) {
 	t.Run("orphans from a copy of metadata.db", func(t *testing.T) {
 		assertContainerdOrphan(t, st.Layers)
 	})
+	t.Run("a stopped docker container in containerd's image store", func(t *testing.T) {
+		// Docker's containerd image store keys a container's snapshot by
+		// its 64-hex ID, on the image's top layer.
+		cid := fmt.Sprintf("%056x%08x", 0xc7, os.Getpid())
+		if out, err := ctr("snapshots", "prepare", cid, st.Layers[1].ChainID); err != nil {
+			t.Fatalf("ctr snapshots prepare: %v\n%s", err, out)
+		}
+		t.Cleanup(func() {
+			if out, err := ctr("snapshots", "rm", cid); err != nil {
+				t.Errorf("ctr snapshots rm: %v\n%s", err, out)
+			}
+		})
+		assertDockerSnapshotStack(t, cid, st.Layers)
+	})
 	var du duDoc
 	layersJSON(t, &du, "layers", "du", id)
 	if len(du.Item.Containers) != 1 || du.Item.Containers[0].Writable.Apparent < 512<<10 {
@@ -644,6 +658,59 @@ func assertSnapshotChain(t *testing.T, ctr func(...string) (string, error), key 
 	}
 	if len(want) == 0 || strings.Join(got, " ") != strings.Join(want, " ") || ls[0].ChainID != "" {
 		t.Errorf("chain IDs below the upper %q (upper %q); ctr snapshots info gives parents %q", got, ls[0].ChainID, want)
+	}
+}
+
+// assertDockerSnapshotStack builds a host root in a temp dir holding a copy
+// of the live snapshotter's metadata.db as the system containerd's, a dir
+// for each of its snapshots, and a stopped Docker container cid with no
+// overlay2 dir (the containerd image store): ctx layers ls must find its
+// stack from the snapshot keyed by its ID, down the image's layers.
+func assertDockerSnapshotStack(t *testing.T, cid string, image []stackLayer) {
+	t.Helper()
+	snapRoot := strings.TrimSuffix(image[0].Dir, "/snapshots/"+image[0].ID+"/fs")
+	db, err := os.ReadFile(filepath.Join(snapRoot, "metadata.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := t.TempDir()
+	fake := filepath.Join(host, "var/lib/containerd/io.containerd.snapshotter.v1.overlayfs")
+	snaps, err := os.ReadDir(filepath.Join(snapRoot, "snapshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range snaps {
+		if err := os.MkdirAll(filepath.Join(fake, "snapshots", e.Name(), "fs"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := fmt.Sprintf(`{"ID":%q,"Name":"/stopped-web","Driver":"overlayfs","State":{"Running":false,"Pid":0},"Config":{"Image":"app"}}`, cid)
+	for p, data := range map[string]string{
+		"var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/metadata.db": string(db),
+		"var/lib/docker/containers/" + cid + "/config.v2.json":                  cfg,
+		"proc/1/mountinfo": "",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(host, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(host, p), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ls struct {
+		Item struct {
+			Stack lstack `json:"stack"`
+		} `json:"item"`
+	}
+	layersJSON(t, &ls, "layers", "ls", "stopped-web", "--host-root", host)
+	got := ls.Item.Stack.Layers
+	if len(got) != len(image) || got[0].Role != "upper" || got[0].SnapshotKey != strings.Split(image[0].SnapshotKey, "/")[0]+"/"+cid {
+		t.Fatalf("stack %+v; want the snapshot keyed %s over the image's %d layers", got, cid, len(image)-1)
+	}
+	for i := 1; i < len(image); i++ {
+		if got[i].Role != "image" || got[i].ChainID != image[i].ChainID || got[i].ID != image[i].ID {
+			t.Errorf("layer %d: %+v; want image layer %s (%s)", i, got[i], image[i].ID, image[i].ChainID)
+		}
 	}
 }
 

@@ -70,9 +70,9 @@ storage dirs themselves: Docker overlay2 (with layerdb; data-root from
 /etc/containerd/config.toml), containers/storage (Podman, CRI-O; graphroot and
 mount options from /etc/containers/storage.conf), or any overlay mounted at a
 process's root. No engine API is needed and nothing is mounted. With Docker's
-containerd image store (no overlay2 dir), its layers are containerd's
-snapshots: running containers are sized from their root mounts, with their
-logs and volumes; stopped ones only within containerd's areas.
+containerd image store (no overlay2 dir) a container's layers are the system
+containerd's snapshots: the one keyed by its ID and its parents, found in a
+copy of containerd's metadata.db (or from its root mount while it runs).
 
 Sizes are disk bytes (st_blocks×512, each inode once) beside apparent bytes
 (st_size, what docker counts). Walks never follow a symlink, never cross a
