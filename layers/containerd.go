@@ -73,6 +73,12 @@ func (db *snapshotDB) chainOf(name string) []*snapshot {
 			top = s
 		}
 	}
+	return db.chainFrom(top)
+}
+
+// chainFrom is top and its parents, top first; nil for a nil top. A loop
+// in the parent keys (the file is data) ends it.
+func (db *snapshotDB) chainFrom(top *snapshot) []*snapshot {
 	var out []*snapshot
 	for s := top; s != nil && len(out) <= len(db.byID); s = db.byKey[s.Parent] {
 		out = append(out, s)

@@ -3,8 +3,12 @@
 package layers
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path"
+	"slices"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -79,4 +83,103 @@ func (s *Storage) snapshotNames(snapRoot, id string) (chainID, key string) {
 		return sn.chainID(), ""
 	}
 	return "", sn.label()
+}
+
+// maxMetaDB caps the containerd metadata store ctx copies into memory.
+const maxMetaDB = 256 << 20
+
+// ctrdImages are the unpacked images of the containerd whose overlayfs
+// snapshotter root is snapRoot, from a copy of its meta.db (read like the
+// snapshotter's metadata.db: no lock, no write); nil without one, and a
+// warning, once, when it cannot be used.
+func (s *Storage) ctrdImages(snapRoot string) []*ctrdImage {
+	s.ctrdMu.Lock()
+	defer s.ctrdMu.Unlock()
+	if imgs, ok := s.ctrdImgs[snapRoot]; ok {
+		return imgs
+	}
+	if s.ctrdImgs == nil {
+		s.ctrdImgs = map[string][]*ctrdImage{}
+	}
+	p := path.Join(path.Dir(snapRoot), "io.containerd.metadata.v1.bolt", "meta.db")
+	var imgs []*ctrdImage
+	f, err := inspect.OpenInRoot(s.root, p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK)
+	if err == nil {
+		var db *boltfile.DB
+		if db, err = boltfile.ReadCopy(f, maxMetaDB); err == nil {
+			imgs, err = ctrdImagesOf(db)
+		}
+		f.Close()
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.warnings = append(s.warnings, fmt.Sprintf("containerd images in %q not listed: %v", p, err))
+	}
+	s.ctrdImgs[snapRoot] = imgs
+	return imgs
+}
+
+// snapshotterRoots are the overlayfs snapshotter roots with a metadata.db:
+// the one dockerd runs itself, the system containerd's and k3s's.
+func (s *Storage) snapshotterRoots() []string {
+	var cands []string
+	if d := s.docker; d != nil {
+		cands = append(cands, path.Join(d.dataRoot, "containerd", "daemon", containerdSnapshotter))
+	}
+	var out []string
+	for _, r := range append(cands, s.ctrdRoots...) {
+		if existsInRoot(s.root, path.Join(r, "metadata.db")) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ctrdImageTargets are the containerd images of every snapshotter root,
+// one target per namespace and top layer (an image's tags together).
+func (s *Storage) ctrdImageTargets() []*Target {
+	var out []*Target
+	for _, root := range s.snapshotterRoots() {
+		byTop := map[string]*Target{}
+		for _, im := range s.ctrdImages(root) {
+			if t := byTop[im.TopKey]; t != nil {
+				t.Image.Names = append(t.Image.Names, im.Ref)
+				continue
+			}
+			db, err := s.snapshotDB(root)
+			if err != nil {
+				continue
+			}
+			spec := s.snapshotSpec(root, db.chainFrom(db.byKey[im.TopKey]), "meta.db", false)
+			if spec == nil {
+				continue
+			}
+			t := &Target{Kind: "image", Image: &Image{ID: im.Config, Names: []string{im.Ref}, Namespace: im.Namespace, Store: StoreContainerd}, spec: spec}
+			byTop[im.TopKey] = t
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ctrdImage resolves spec to a containerd image: a ref (docker.io/ and
+// :latest implied) or its config digest or a prefix of it (4+ digits).
+func (s *Storage) ctrdImage(spec string) (*Target, error) {
+	want := strings.TrimPrefix(spec, "sha256:")
+	var hits []*Target
+	for _, t := range s.ctrdImageTargets() {
+		id := strings.TrimPrefix(t.Image.ID, "sha256:")
+		if id == want || slices.ContainsFunc(t.Image.Names, func(n string) bool { return matchesRef(n, spec) }) {
+			return t, nil
+		}
+		if len(want) >= 4 && strings.HasPrefix(id, want) {
+			hits = append(hits, t)
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return nil, nil
+	case 1:
+		return hits[0], nil
+	}
+	return nil, fmt.Errorf("image %q is ambiguous", spec)
 }

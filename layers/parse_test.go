@@ -214,3 +214,24 @@ func TestIDShapes(t *testing.T) {
 		t.Error("resolveShortLink accepted a path that is not a cache ID")
 	}
 }
+
+func TestMatchesRef(t *testing.T) {
+	for _, tc := range []struct {
+		ref, spec string
+		want      bool
+	}{
+		{"docker.io/library/busybox:latest", "busybox", true},
+		{"docker.io/library/busybox:latest", "busybox:latest", true},
+		{"docker.io/library/busybox:latest", "library/busybox", true},
+		{"docker.io/library/busybox:latest", "docker.io/library/busybox:latest", true},
+		{"docker.io/ctx-test/busybox:latest", "ctx-test/busybox", true},
+		{"registry.k8s.io/pause:3.9", "registry.k8s.io/pause:3.9", true},
+		{"registry.k8s.io/pause:3.9", "pause:3.9", false},
+		{"docker.io/library/busybox:1.36", "busybox", false},
+		{"docker.io/library/busybox:latest", "busy", false},
+	} {
+		if got := matchesRef(tc.ref, tc.spec); got != tc.want {
+			t.Errorf("matchesRef(%q, %q) = %v; want %v", tc.ref, tc.spec, got, tc.want)
+		}
+	}
+}

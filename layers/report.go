@@ -131,7 +131,9 @@ func (t *Target) key() string {
 type Image struct {
 	ID    string   `json:"id"`
 	Names []string `json:"names,omitempty"`
-	Store string   `json:"store"`
+	// Namespace is a containerd image's namespace (k8s.io, moby, ...).
+	Namespace string `json:"namespace,omitempty"`
+	Store     string `json:"store"`
 }
 
 // Label is how tables name the target: runtime:name, an image name, or

@@ -55,8 +55,9 @@ type Storage struct {
 	runningErr  error
 	// containerd snapshotter databases by snapshotter root, read once:
 	// see snapshotDB.
-	ctrdMu sync.Mutex
-	ctrd   map[string]snapshotDBResult
+	ctrdMu   sync.Mutex
+	ctrd     map[string]snapshotDBResult
+	ctrdImgs map[string][]*ctrdImage // by snapshotter root
 	// warnings are the problems met reading state; the data read is used.
 	warnings []string
 }
@@ -125,6 +126,9 @@ func (s *Storage) Resolve(spec string) (*Target, error) {
 		if im != nil {
 			return s.dockerImageTarget(im)
 		}
+	}
+	if t, ierr := s.ctrdImage(spec); t != nil || ierr != nil {
+		return t, ierr
 	}
 	return nil, fmt.Errorf("%w (nor an image)", err)
 }
@@ -314,39 +318,44 @@ func (s *Storage) dockerTarget(id string, spec *stackSpec) *Target {
 
 // dockerSnapshotSpec is the stack of a docker container kept in the
 // containerd image store: the active snapshot docker keys by the container
-// ID in the system containerd's snapshotter, then its parents (the init
-// layer, then the image's). nil when there is none.
+// ID in a containerd snapshotter (the system one's), then its parents (the
+// init layer, then the image's). nil when there is none.
 func (s *Storage) dockerSnapshotSpec(id string) *stackSpec {
-	for _, root := range s.ctrdRoots {
-		if !existsInRoot(s.root, path.Join(root, "metadata.db")) {
-			continue
-		}
+	for _, root := range s.snapshotterRoots() {
 		db, err := s.snapshotDB(root)
 		if err != nil {
 			continue
 		}
-		chain := db.chainOf(id)
-		if len(chain) == 0 {
-			continue
+		if spec := s.snapshotSpec(root, db.chainOf(id), "metadata.db", true); spec != nil {
+			return spec
 		}
-		spec := &stackSpec{source: "metadata.db", ns: trustedNS, topN: s.opts.TopN}
-		for i, sn := range chain {
-			role := RoleImage
-			switch {
-			case i == 0:
-				role = RoleUpper
-			case strings.HasSuffix(sn.name(), "-init"):
-				role = RoleInit
-			}
-			l := Layer{ID: sn.ID, Store: StoreContainerd, Dir: path.Join(root, "snapshots", sn.ID, "fs"), ChainID: sn.chainID()}
-			if l.ChainID == "" {
-				l.SnapshotKey = sn.label()
-			}
-			spec.layers = append(spec.layers, layerSpec{Role: role, Layer: l})
-		}
-		return spec
 	}
 	return nil
+}
+
+// snapshotSpec is the stack of a chain of snapshots under root, top first:
+// a container's (upper, then any "-init" layer) or an image's; nil for an
+// empty chain.
+func (s *Storage) snapshotSpec(root string, chain []*snapshot, source string, container bool) *stackSpec {
+	if len(chain) == 0 {
+		return nil
+	}
+	spec := &stackSpec{source: source, ns: trustedNS, topN: s.opts.TopN}
+	for i, sn := range chain {
+		role := RoleImage
+		switch {
+		case container && i == 0:
+			role = RoleUpper
+		case container && strings.HasSuffix(sn.name(), "-init"):
+			role = RoleInit
+		}
+		l := Layer{ID: sn.ID, Store: StoreContainerd, Dir: path.Join(root, "snapshots", sn.ID, "fs"), ChainID: sn.chainID()}
+		if l.ChainID == "" {
+			l.SnapshotKey = sn.label()
+		}
+		spec.layers = append(spec.layers, layerSpec{Role: role, Layer: l})
+	}
+	return spec
 }
 
 // named returns the runtimes' view of a container, or a bare one.
@@ -629,6 +638,7 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 			out = append(out, &Target{Kind: "image", Image: &Image{ID: im.ID, Names: im.Names, Store: StoreCStorage}, spec: spec})
 		}
 	}
+	out = append(out, s.ctrdImageTargets()...)
 	running, err := s.running()
 	if err != nil {
 		warnings = append(warnings, "listing running containers: "+err.Error())

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -604,6 +605,56 @@ func TestLayersContainerdE2E(t *testing.T) {
 	})
 	t.Run("orphans from a copy of metadata.db", func(t *testing.T) {
 		assertContainerdOrphan(t, st.Layers)
+	})
+	t.Run("the imported image, from containerd's meta.db", func(t *testing.T) {
+		// The image's stack is the container's below its writable layer.
+		var ls struct {
+			Item struct {
+				Target struct {
+					Image struct {
+						ID        string   `json:"id"`
+						Names     []string `json:"names"`
+						Namespace string   `json:"namespace"`
+						Store     string   `json:"store"`
+					} `json:"image"`
+				} `json:"target"`
+				Stack lstack `json:"stack"`
+			} `json:"item"`
+		}
+		layersJSON(t, &ls, "layers", "ls", ref[0])
+		im, got := ls.Item.Target.Image, ls.Item.Stack.Layers
+		if im.Store != "containerd" || im.Namespace != ns || !slices.Contains(im.Names, ref[0]) || !strings.HasPrefix(im.ID, "sha256:") {
+			t.Errorf("image %+v; want %s in namespace %s", im, ref[0], ns)
+		}
+		if len(got) != len(st.Layers)-1 {
+			t.Fatalf("image stack %+v; want the container's %d image layers", got, len(st.Layers)-1)
+		}
+		for i, l := range got {
+			if c := st.Layers[i+1]; l.Role != "image" || l.ID != c.ID || l.ChainID != c.ChainID || l.Usage == nil || l.Usage.Disk != duDisk(t, l.Dir) {
+				t.Errorf("image layer %d: %+v; want snapshot %s (%s) sized as du -s", i, l, c.ID, c.ChainID)
+			}
+		}
+		// du --all lists it among the images, by its ref.
+		var du struct {
+			Item struct {
+				Images []struct {
+					Image struct {
+						Names []string `json:"names"`
+					} `json:"image"`
+					Size sizes `json:"size"`
+				} `json:"images"`
+			} `json:"item"`
+		}
+		layersJSON(t, &du, "layers", "du", "--all")
+		found := false
+		for _, iu := range du.Item.Images {
+			if slices.Contains(iu.Image.Names, ref[0]) {
+				found = iu.Size.Disk > 0
+			}
+		}
+		if !found {
+			t.Errorf("du --all: no sized image %s among %+v", ref[0], du.Item.Images)
+		}
 	})
 	t.Run("a stopped docker container in containerd's image store", func(t *testing.T) {
 		// Docker's containerd image store keys a container's snapshot by
