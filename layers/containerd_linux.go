@@ -88,34 +88,37 @@ func (s *Storage) snapshotNames(snapRoot, id string) (chainID, key string) {
 // maxMetaDB caps the containerd metadata store ctx copies into memory.
 const maxMetaDB = 256 << 20
 
-// ctrdImages are the unpacked images of the containerd whose overlayfs
-// snapshotter root is snapRoot, from a copy of its meta.db (read like the
-// snapshotter's metadata.db: no lock, no write); nil without one, and a
-// warning, once, when it cannot be used.
-func (s *Storage) ctrdImages(snapRoot string) []*ctrdImage {
+// ctrdMeta is what the meta.db of the containerd whose overlayfs
+// snapshotter root is snapRoot says (images, containers), from a copy
+// read like the snapshotter's metadata.db: no lock, no write. Empty
+// without one; a warning, once, when it cannot be used.
+func (s *Storage) ctrdMeta(snapRoot string) *ctrdMeta {
 	s.ctrdMu.Lock()
 	defer s.ctrdMu.Unlock()
-	if imgs, ok := s.ctrdImgs[snapRoot]; ok {
-		return imgs
+	if m, ok := s.ctrdMetas[snapRoot]; ok {
+		return m
 	}
-	if s.ctrdImgs == nil {
-		s.ctrdImgs = map[string][]*ctrdImage{}
+	if s.ctrdMetas == nil {
+		s.ctrdMetas = map[string]*ctrdMeta{}
 	}
 	p := path.Join(path.Dir(snapRoot), "io.containerd.metadata.v1.bolt", "meta.db")
-	var imgs []*ctrdImage
+	m := &ctrdMeta{}
 	f, err := inspect.OpenInRoot(s.root, p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK)
 	if err == nil {
 		var db *boltfile.DB
 		if db, err = boltfile.ReadCopy(f, maxMetaDB); err == nil {
-			imgs, err = ctrdImagesOf(db)
+			var read *ctrdMeta
+			if read, err = ctrdMetaOf(db); err == nil {
+				m = read
+			}
 		}
 		f.Close()
 	}
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		s.warnings = append(s.warnings, fmt.Sprintf("containerd images in %q not listed: %v", p, err))
+		s.warnings = append(s.warnings, fmt.Sprintf("containerd images and stopped containers in %q not listed: %v", p, err))
 	}
-	s.ctrdImgs[snapRoot] = imgs
-	return imgs
+	s.ctrdMetas[snapRoot] = m
+	return m
 }
 
 // snapshotterRoots are the overlayfs snapshotter roots with a metadata.db:
@@ -140,7 +143,7 @@ func (s *Storage) ctrdImageTargets() []*Target {
 	var out []*Target
 	for _, root := range s.snapshotterRoots() {
 		byTop := map[string]*Target{}
-		for _, im := range s.ctrdImages(root) {
+		for _, im := range s.ctrdMeta(root).images {
 			if t := byTop[im.TopKey]; t != nil {
 				t.Image.Names = append(t.Image.Names, im.Ref)
 				continue
@@ -182,4 +185,49 @@ func (s *Storage) ctrdImage(spec string) (*Target, error) {
 		return hits[0], nil
 	}
 	return nil, fmt.Errorf("image %q is ambiguous", spec)
+}
+
+// ctrdContainerTargets are the containerd containers of every snapshotter
+// root that skip (by ID) does not name: stopped ones, as running ones
+// are found from their processes. Each is its writable snapshot and its
+// parents, named from its labels (kubelet's) when the runtimes do not
+// know it.
+func (s *Storage) ctrdContainerTargets(skip func(id string) bool) []*Target {
+	var out []*Target
+	for _, root := range s.snapshotterRoots() {
+		db, err := s.snapshotDB(root)
+		if err != nil {
+			continue
+		}
+		for _, c := range s.ctrdMeta(root).containers {
+			if skip(c.ID) {
+				continue
+			}
+			spec := s.snapshotSpec(root, db.chainFrom(db.byKey[c.TopKey]), "meta.db", true)
+			if spec == nil {
+				continue
+			}
+			out = append(out, &Target{Kind: "container", Container: s.ctrdContainer(c), spec: spec})
+		}
+	}
+	return out
+}
+
+// ctrdContainer names a containerd container: as the runtimes do, else
+// from kubelet's labels.
+func (s *Storage) ctrdContainer(c *ctrdContainer) *inspect.Container {
+	for _, k := range s.rt.All() {
+		if k.ID == c.ID {
+			return k
+		}
+	}
+	ic := &inspect.Container{Runtime: "containerd", ID: c.ID, Namespace: c.Namespace, Image: c.Image,
+		Name: c.Labels["io.kubernetes.container.name"]}
+	if pod := c.Labels["io.kubernetes.pod.name"]; pod != "" {
+		ic.Pod = &inspect.Pod{Name: pod, Namespace: c.Labels["io.kubernetes.pod.namespace"], UID: c.Labels["io.kubernetes.pod.uid"]}
+		if c.Labels["io.cri-containerd.kind"] == "sandbox" {
+			ic.Sandbox, ic.Name = true, pod
+		}
+	}
+	return ic
 }

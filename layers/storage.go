@@ -55,9 +55,9 @@ type Storage struct {
 	runningErr  error
 	// containerd snapshotter databases by snapshotter root, read once:
 	// see snapshotDB.
-	ctrdMu   sync.Mutex
-	ctrd     map[string]snapshotDBResult
-	ctrdImgs map[string][]*ctrdImage // by snapshotter root
+	ctrdMu    sync.Mutex
+	ctrd      map[string]snapshotDBResult
+	ctrdMetas map[string]*ctrdMeta // by snapshotter root
 	// warnings are the problems met reading state; the data read is used.
 	warnings []string
 }
@@ -567,7 +567,7 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 	go s.running()
 	var out []*Target
 	var warnings []string
-	seen := map[string]bool{}
+	seen := map[string]bool{} // container IDs listed, whatever the runtime
 	if d := s.docker; d != nil {
 		ids := make([]string, 0, len(d.mounts))
 		for id := range d.mounts {
@@ -575,7 +575,7 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 		}
 		sort.Strings(ids)
 		for _, id := range ids {
-			seen["docker/"+id] = true
+			seen[id] = true
 			spec, err := s.dockerContainerSpec(d.mounts[id])
 			if err != nil {
 				warnings = append(warnings, fmt.Sprintf("docker container %s: %v", id[:12], err))
@@ -591,7 +591,7 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 				continue
 			}
 			if spec := s.dockerSnapshotSpec(id); spec != nil {
-				seen["docker/"+id] = true
+				seen[id] = true
 				out = append(out, s.dockerTarget(id, spec))
 			} else if !d.containers[id].Running {
 				unsized++ // a running one is found from its root mount below
@@ -622,8 +622,7 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 				continue
 			}
 			out = append(out, &Target{Kind: "container", Container: s.named("podman", id), spec: spec})
-			seen["podman/"+id] = true
-			seen["crio/"+id] = true
+			seen[id] = true
 		}
 		for _, im := range c.images {
 			chain, err := c.chain(im.Layer)
@@ -647,7 +646,7 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 	// runtimes', and docker's without a layerdb mount.
 	for _, it := range running {
 		c := it.Container
-		if seen[c.Runtime+"/"+c.ID] {
+		if seen[c.ID] {
 			continue
 		}
 		spec, mt, err := s.pidSpec(it.PID)
@@ -662,6 +661,9 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 			t.dockerC = s.docker.containers[c.ID] // its logs and volumes
 		}
 		out = append(out, t)
+		seen[c.ID] = true
 	}
+	// containerd's containers with no process: kubelet's exited ones, say.
+	out = append(out, s.ctrdContainerTargets(func(id string) bool { return seen[id] })...)
 	return out, warnings
 }

@@ -656,6 +656,55 @@ func TestLayersContainerdE2E(t *testing.T) {
 			t.Errorf("du --all: no sized image %s among %+v", ref[0], du.Item.Images)
 		}
 	})
+	t.Run("a containerd container with no task, from meta.db", func(t *testing.T) {
+		idle := fmt.Sprintf("ctxlayers-idle-%d", os.Getpid())
+		if out, err := ctr("containers", "create", "--label", "io.kubernetes.container.name=web",
+			"--label", "io.kubernetes.pod.name=pod-1", "--label", "io.kubernetes.pod.namespace=ns-1", ref[0], idle); err != nil {
+			t.Fatalf("ctr containers create: %v\n%s", err, out)
+		}
+		t.Cleanup(func() {
+			if out, err := ctr("containers", "rm", idle); err != nil {
+				t.Errorf("ctr containers rm: %v\n%s", err, out)
+			}
+		})
+		var du struct {
+			Item struct {
+				Containers []struct {
+					Label     string `json:"label"`
+					Container struct {
+						ID  string `json:"id"`
+						Pod struct {
+							Name string `json:"name"`
+						} `json:"pod"`
+					} `json:"container"`
+					Stack lstack `json:"stack"`
+				} `json:"containers"`
+			} `json:"item"`
+		}
+		layersJSON(t, &du, "layers", "du", "--all")
+		found := false
+		for _, c := range du.Item.Containers {
+			if c.Container.ID != idle {
+				continue
+			}
+			found = true
+			got := c.Stack.Layers
+			if c.Label != "containerd:web" || c.Container.Pod.Name != "pod-1" || len(got) != len(st.Layers) || got[0].Role != "upper" {
+				t.Fatalf("container %+v; want containerd:web of pod-1, an upper over the image's %d layers", c, len(st.Layers)-1)
+			}
+			for i := 1; i < len(got); i++ {
+				if got[i].ChainID != st.Layers[i].ChainID {
+					t.Errorf("layer %d: %+v; want chain %s", i, got[i], st.Layers[i].ChainID)
+				}
+			}
+			if up := got[0]; up.Usage == nil || up.Usage.Disk != duDisk(t, up.Dir) {
+				t.Errorf("upper %+v: sized unlike du -s (%d)", up, duDisk(t, up.Dir))
+			}
+		}
+		if !found {
+			t.Errorf("du --all: no container %s", idle)
+		}
+	})
 	t.Run("a stopped docker container in containerd's image store", func(t *testing.T) {
 		// Docker's containerd image store keys a container's snapshot by
 		// its 64-hex ID, on the image's top layer.
