@@ -213,6 +213,15 @@ func (s *Storage) ctrdContainerTargets(skip func(id string) bool) []*Target {
 	return out
 }
 
+// ctrdIdle is the containerd container with no task whose ID is spec (a
+// whole ID: the runtimes resolve prefixes of the ones they know), or nil.
+func (s *Storage) ctrdIdle(spec string) *Target {
+	if ts := s.ctrdContainerTargets(func(id string) bool { return id != spec }); len(ts) > 0 {
+		return ts[0]
+	}
+	return nil
+}
+
 // ctrdContainer names a containerd container: as the runtimes do, else
 // from kubelet's labels.
 func (s *Storage) ctrdContainer(c *ctrdContainer) *inspect.Container {

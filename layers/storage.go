@@ -130,6 +130,9 @@ func (s *Storage) Resolve(spec string) (*Target, error) {
 	if t, ierr := s.ctrdImage(spec); t != nil || ierr != nil {
 		return t, ierr
 	}
+	if t := s.ctrdIdle(spec); t != nil {
+		return t, nil
+	}
 	return nil, fmt.Errorf("%w (nor an image)", err)
 }
 

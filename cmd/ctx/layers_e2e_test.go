@@ -668,7 +668,8 @@ func TestLayersContainerdE2E(t *testing.T) {
 			}
 		})
 		var du struct {
-			Item struct {
+			Warnings []string `json:"warnings"`
+			Item     struct {
 				Containers []struct {
 					Label     string `json:"label"`
 					Container struct {
@@ -702,7 +703,17 @@ func TestLayersContainerdE2E(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("du --all: no container %s", idle)
+			t.Errorf("du --all: no container %s (warnings %q)", idle, du.Warnings)
+		}
+		// And by its ID as a TARGET.
+		var ls struct {
+			Item struct {
+				Stack lstack `json:"stack"`
+			} `json:"item"`
+		}
+		layersJSON(t, &ls, "layers", "ls", idle)
+		if got := ls.Item.Stack.Layers; len(got) != len(st.Layers) || got[0].Role != "upper" || got[0].SnapshotKey != ns+"/"+idle {
+			t.Errorf("ls %s: stack %+v; want its snapshot over the image's layers", idle, got)
 		}
 	})
 	t.Run("a stopped docker container in containerd's image store", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package boltfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,5 +61,27 @@ func TestChangedSince(t *testing.T) {
 	}
 	if !changedSince(writeTemp(t, []byte("truncated")), db) {
 		t.Error("a file cut short after the copy went unnoticed")
+	}
+}
+
+// TestHeadChanged: a copy that does not parse is read again only when
+// the meta pages moved on since (a commit meanwhile), not when the file
+// is just damaged.
+func TestHeadChanged(t *testing.T) {
+	data := testFile()
+	if headChanged(writeTemp(t, data), data) {
+		t.Error("an unchanged file reported as changed")
+	}
+	later := testFile()
+	writeMeta(later, 0, 2, 6, 3)
+	if !headChanged(writeTemp(t, later), data) {
+		t.Error("a commit went unnoticed")
+	}
+	// No valid meta page and nothing changing: the format error, at once.
+	damaged := testFile()
+	damaged[20] ^= 0xff
+	damaged[ps+20] ^= 0xff
+	if _, err := ReadCopy(writeTemp(t, damaged), 1<<20); !errors.Is(err, ErrFormat) {
+		t.Errorf("a damaged file: %v; want ErrFormat", err)
 	}
 }
