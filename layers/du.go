@@ -4,6 +4,7 @@ package layers
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,7 +36,25 @@ func (s *Storage) refsOf(targets []*Target) *refs {
 			r.imageOf[t.Container.ID] = t.dockerC.Image
 		}
 	}
+	// Other runtimes' containers name their image by ref: containerd's.
+	for _, t := range targets {
+		if c := t.Container; c != nil && t.dockerC == nil && c.Image != "" {
+			if id := imageNamed(targets, c.Image); id != "" {
+				r.imageOf[c.ID] = id
+			}
+		}
+	}
 	return r
+}
+
+// imageNamed is the ID of the image target one of whose names is ref.
+func imageNamed(targets []*Target, ref string) string {
+	for _, t := range targets {
+		if t.Image != nil && slices.ContainsFunc(t.Image.Names, func(n string) bool { return matchesRef(n, ref) }) {
+			return t.Image.ID
+		}
+	}
+	return ""
 }
 
 func appendUniq(list []string, v string) []string {
@@ -95,8 +114,8 @@ func (s *Storage) containerUsage(t *Target, st *Stack, nodes []*layerNode, r *re
 	if len(cu.PIDs) == 0 {
 		cu.PIDs = running[self]
 	}
-	if t.dockerC != nil {
-		cu.ImageID = t.dockerC.Image
+	if t.Container != nil {
+		cu.ImageID = r.imageOf[t.Container.ID]
 	}
 	for i, l := range st.Layers {
 		u := l.Usage

@@ -670,6 +670,12 @@ func TestLayersContainerdE2E(t *testing.T) {
 		var du struct {
 			Warnings []string `json:"warnings"`
 			Item     struct {
+				Images []struct {
+					Image struct {
+						Names []string `json:"names"`
+					} `json:"image"`
+					Containers int `json:"containers"`
+				} `json:"images"`
 				Containers []struct {
 					Label     string `json:"label"`
 					Container struct {
@@ -704,6 +710,12 @@ func TestLayersContainerdE2E(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("du --all: no container %s (warnings %q)", idle, du.Warnings)
+		}
+		// The image counts it among its containers (meta.db names the ref).
+		for _, iu := range du.Item.Images {
+			if slices.Contains(iu.Image.Names, ref[0]) && iu.Containers < 1 {
+				t.Errorf("image %s: %d containers; want the idle one at least", ref[0], iu.Containers)
+			}
 		}
 		// And by its ID as a TARGET.
 		var ls struct {
