@@ -9,7 +9,6 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -563,7 +562,8 @@ func (s *Storage) identify(dir, role string) layerSpec {
 }
 
 // allTargets lists every container and image the stores know, plus the
-// running containers of other runtimes by their root mounts.
+// running containers of other runtimes by their root mounts, and
+// containerd's containers with no process. Each container once, by ID.
 func (s *Storage) allTargets() ([]*Target, []string) {
 	// The /proc read for running containers overlaps the stores' mount
 	// reads below; the call to s.running further down waits for it.
@@ -572,81 +572,99 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 	var warnings []string
 	seen := map[string]bool{} // container IDs listed, whatever the runtime
 	if d := s.docker; d != nil {
-		ids := make([]string, 0, len(d.mounts))
-		for id := range d.mounts {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			seen[id] = true
-			spec, err := s.dockerContainerSpec(d.mounts[id])
-			if err != nil {
-				warnings = append(warnings, fmt.Sprintf("docker container %s: %v", id[:12], err))
-				continue
-			}
-			out = append(out, s.dockerTarget(id, spec))
-		}
-		// The containerd image store keeps a container's layers as
-		// containerd snapshots, with no layerdb mount.
-		unsized := 0
-		for _, id := range slices.Sorted(maps.Keys(d.containers)) {
-			if d.mounts[id] != nil {
-				continue
-			}
-			if spec := s.dockerSnapshotSpec(id); spec != nil {
-				seen[id] = true
-				out = append(out, s.dockerTarget(id, spec))
-			} else if !d.containers[id].Running {
-				unsized++ // a running one is found from its root mount below
-			}
-		}
-		if unsized > 0 {
-			warnings = append(warnings, fmt.Sprintf("docker: %d stopped containers have neither a layerdb mount nor a containerd snapshot ctx can find: not sized", unsized))
-		}
-		for _, im := range d.images {
-			t, err := s.dockerImageTarget(im)
-			if err != nil {
-				warnings = append(warnings, fmt.Sprintf("docker image %s: %v", shortDigest(im.ID), err))
-				continue
-			}
-			out = append(out, t)
-		}
+		out, warnings = s.dockerTargets(d, seen)
 	}
 	if c := s.cs; c != nil {
-		ids := make([]string, 0, len(c.containers))
-		for id := range c.containers {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			spec, err := s.csContainerSpec(c.containers[id])
-			if err != nil {
-				warnings = append(warnings, fmt.Sprintf("containers/storage container %s: %v", shortDigest(id), err))
-				continue
-			}
-			out = append(out, &Target{Kind: "container", Container: s.named("podman", id), spec: spec})
-			seen[id] = true
-		}
-		for _, im := range c.images {
-			chain, err := c.chain(im.Layer)
-			if err != nil {
-				warnings = append(warnings, fmt.Sprintf("containers/storage image %s: %v", shortDigest(im.ID), err))
-				continue
-			}
-			spec := &stackSpec{source: "layers.json", ns: trustedNS}
-			for _, l := range chain {
-				spec.layers = append(spec.layers, layerSpec{Role: RoleImage, Layer: s.csLayer(l)})
-			}
-			out = append(out, &Target{Kind: "image", Image: &Image{ID: im.ID, Names: im.Names, Store: StoreCStorage}, spec: spec})
-		}
+		ts, ws := s.csTargets(c, seen)
+		out, warnings = append(out, ts...), append(warnings, ws...)
 	}
 	out = append(out, s.ctrdImageTargets()...)
+	ts, ws := s.runningTargets(seen)
+	out, warnings = append(out, ts...), append(warnings, ws...)
+	// containerd's containers with no process: kubelet's exited ones, say.
+	out = append(out, s.ctrdContainerTargets(func(id string) bool { return seen[id] })...)
+	return out, warnings
+}
+
+// dockerTargets are docker's containers (from layerdb, or from containerd's
+// snapshots with the containerd image store) and images.
+func (s *Storage) dockerTargets(d *dockerStore, seen map[string]bool) ([]*Target, []string) {
+	var out []*Target
+	var warnings []string
+	for _, id := range slices.Sorted(maps.Keys(d.mounts)) {
+		seen[id] = true
+		spec, err := s.dockerContainerSpec(d.mounts[id])
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("docker container %s: %v", id[:12], err))
+			continue
+		}
+		out = append(out, s.dockerTarget(id, spec))
+	}
+	// The containerd image store keeps a container's layers as
+	// containerd snapshots, with no layerdb mount.
+	unsized := 0
+	for _, id := range slices.Sorted(maps.Keys(d.containers)) {
+		if d.mounts[id] != nil {
+			continue
+		}
+		if spec := s.dockerSnapshotSpec(id); spec != nil {
+			seen[id] = true
+			out = append(out, s.dockerTarget(id, spec))
+		} else if !d.containers[id].Running {
+			unsized++ // a running one is found from its root mount
+		}
+	}
+	if unsized > 0 {
+		warnings = append(warnings, fmt.Sprintf("docker: %d stopped containers have neither a layerdb mount nor a containerd snapshot ctx can find: not sized", unsized))
+	}
+	for _, im := range d.images {
+		t, err := s.dockerImageTarget(im)
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("docker image %s: %v", shortDigest(im.ID), err))
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, warnings
+}
+
+// csTargets are containers/storage's containers and images.
+func (s *Storage) csTargets(c *cStorage, seen map[string]bool) ([]*Target, []string) {
+	var out []*Target
+	var warnings []string
+	for _, id := range slices.Sorted(maps.Keys(c.containers)) {
+		spec, err := s.csContainerSpec(c.containers[id])
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("containers/storage container %s: %v", shortDigest(id), err))
+			continue
+		}
+		out = append(out, &Target{Kind: "container", Container: s.named("podman", id), spec: spec})
+		seen[id] = true
+	}
+	for _, im := range c.images {
+		chain, err := c.chain(im.Layer)
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("containers/storage image %s: %v", shortDigest(im.ID), err))
+			continue
+		}
+		spec := &stackSpec{source: "layers.json", ns: trustedNS}
+		for _, l := range chain {
+			spec.layers = append(spec.layers, layerSpec{Role: RoleImage, Layer: s.csLayer(l)})
+		}
+		out = append(out, &Target{Kind: "image", Image: &Image{ID: im.ID, Names: im.Names, Store: StoreCStorage}, spec: spec})
+	}
+	return out, warnings
+}
+
+// runningTargets are the running containers no store listed, from their
+// root mounts: other runtimes', and docker's without a layerdb mount.
+func (s *Storage) runningTargets(seen map[string]bool) ([]*Target, []string) {
+	var out []*Target
+	var warnings []string
 	running, err := s.running()
 	if err != nil {
 		warnings = append(warnings, "listing running containers: "+err.Error())
 	}
-	// Running containers no store lists, from their root mounts: other
-	// runtimes', and docker's without a layerdb mount.
 	for _, it := range running {
 		c := it.Container
 		if seen[c.ID] {
@@ -666,7 +684,5 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 		out = append(out, t)
 		seen[c.ID] = true
 	}
-	// containerd's containers with no process: kubelet's exited ones, say.
-	out = append(out, s.ctrdContainerTargets(func(id string) bool { return seen[id] })...)
 	return out, warnings
 }
