@@ -278,21 +278,18 @@ func (s *Storage) DuAll(ctx context.Context) (*Report, []StorageRoot, error) {
 	}
 	// A storage dir nested in another (dockerd's own containerd under
 	// /var/lib/docker) has its own areas; the outer dir's total includes
-	// it, so that each total is what du -sx says of that dir.
+	// it, so that each total is what du -sx says of that dir. The roots'
+	// own areas never overlap: the grand total is their sum.
 	own := make([]Sizes, len(roots))
 	for i := range roots {
 		own[i] = roots[i].Total
+		rep.Total.Add(own[i])
 	}
 	for i := range roots {
-		nested := false
 		for j := range roots {
 			if i != j && strings.HasPrefix(roots[i].Dir, roots[j].Dir+"/") {
 				roots[j].Total.Add(own[i])
-				nested = true
 			}
-		}
-		if !nested {
-			rep.Total.Add(own[i])
 		}
 	}
 	open := &Area{Root: "-", Name: "deleted, still open"}

@@ -98,11 +98,14 @@ type duDoc struct {
 			Name  string `json:"name"`
 			Sizes sizes  `json:"sizes"`
 		} `json:"areas"`
-		Roots []struct {
-			Dir   string `json:"dir"`
-			Total sizes  `json:"total"`
-		} `json:"roots"`
+		Roots []duRoot `json:"roots"`
+		Total sizes    `json:"total"`
 	} `json:"item"`
+}
+
+type duRoot struct {
+	Dir   string `json:"dir"`
+	Total sizes  `json:"total"`
 }
 
 // layersJSON runs ctx with args and -o json, and decodes stdout into v.
@@ -449,9 +452,25 @@ func TestLayersDockerE2E(t *testing.T) {
 		if slack := hi / 200; got < lo-slack || got > hi+slack {
 			t.Errorf("ctx total %d; du -sx said %d before and %d after", got, before, after)
 		}
+		// The grand total is the outermost storage dirs' (a nested one,
+		// dockerd's own containerd, inside its parent's), plus deleted
+		// files still open.
+		var want int64
+		for _, r := range all.Item.Roots {
+			nested := slices.ContainsFunc(all.Item.Roots, func(o duRoot) bool { return strings.HasPrefix(r.Dir, o.Dir+"/") })
+			if !nested {
+				want += r.Total.Disk
+			}
+		}
 		var logs bool
 		for _, ar := range all.Item.Areas {
 			logs = logs || ar.Name == "container logs" && ar.Sizes.Apparent > 0
+			if ar.Root == "-" {
+				want += ar.Sizes.Disk
+			}
+		}
+		if all.Item.Total.Disk != want {
+			t.Errorf("grand total %d; the outermost storage dirs and open files hold %d (roots %+v)", all.Item.Total.Disk, want, all.Item.Roots)
 		}
 		if !logs {
 			t.Errorf("no container logs area: %+v", all.Item.Areas)
@@ -494,10 +513,13 @@ func duSX(t *testing.T, dir string) int64 {
 	return n
 }
 
-// TestLayersContainerdE2E imports the test image into dockerd's containerd
-// with ctr, runs a container with ctr run, and finds its stack and sizes
-// from the task's root mount.
-func TestLayersContainerdE2E(t *testing.T) {
+// ctrImport imports the test image into a namespace of its own of
+// dockerd's containerd with ctr, and returns ctr in that namespace, the
+// namespace and the image's refs. At cleanup the images go, their content
+// and the namespace with what containerd leaves of it: remove the test's
+// containers in cleanups registered after this call (they run first).
+func ctrImport(t *testing.T) (func(args ...string) (string, error), string, []string) {
+	t.Helper()
 	hostfstest.RequirePrivileged(t)
 	hostfstest.RequireDocker(t)
 	hostfstest.RequireTool(t, "e2e", "ctr")
@@ -508,21 +530,12 @@ func TestLayersContainerdE2E(t *testing.T) {
 	image := hostfstest.TestImage(t)
 	ns := fmt.Sprintf("ctx-test-%d", os.Getpid())
 	hostfstest.RemoveContainerdNamespaceAtCleanup(t, ns)
-	id := fmt.Sprintf("ctxlayers-%d", os.Getpid())
 	ctr := func(args ...string) (string, error) {
 		cmd := exec.Command("ctr", append([]string{"--address", sock, "-n", ns}, args...)...)
 		out, err := cmd.CombinedOutput()
 		return strings.TrimSpace(string(out)), err
 	}
 	t.Cleanup(func() {
-		ctr("task", "kill", "-s", "KILL", id)
-		for i := 0; i < 50; i++ {
-			if _, err := ctr("task", "rm", "-f", id); err == nil {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		ctr("container", "rm", id)
 		out, _ := ctr("images", "ls", "-q")
 		for _, ref := range strings.Fields(out) {
 			ctr("images", "rm", ref)
@@ -551,6 +564,29 @@ func TestLayersContainerdE2E(t *testing.T) {
 	if len(ref) == 0 {
 		t.Fatalf("no image after import: %s", impOut.String())
 	}
+	return ctr, ns, ref
+}
+
+// ctrRemove kills container id's task, if any, and removes the container
+// with its snapshot.
+func ctrRemove(ctr func(args ...string) (string, error), id string) {
+	ctr("task", "kill", "-s", "KILL", id)
+	for i := 0; i < 50; i++ {
+		if out, err := ctr("task", "rm", "-f", id); err == nil || strings.Contains(out, "not found") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ctr("container", "rm", id)
+}
+
+// TestLayersContainerdE2E imports the test image into dockerd's containerd
+// with ctr, runs a container with ctr run, and finds its stack and sizes
+// from the task's root mount.
+func TestLayersContainerdE2E(t *testing.T) {
+	ctr, ns, ref := ctrImport(t)
+	id := fmt.Sprintf("ctxlayers-%d", os.Getpid())
+	t.Cleanup(func() { ctrRemove(ctr, id) })
 	if out, err := ctr("run", "-d", ref[0], id, "sh", "-c",
 		"dd if=/dev/urandom of=/written bs=1k count=512 2>/dev/null; touch /ready; exec sleep 3600"); err != nil {
 		t.Fatalf("ctr run: %v\n%s", err, out)
