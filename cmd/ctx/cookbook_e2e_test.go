@@ -127,6 +127,25 @@ func TestCookbook(t *testing.T) {
 		})
 		cook(t, "disk-diff", "layers", "diff", n)
 	})
+	t.Run("containerd", func(t *testing.T) {
+		ctr, _, ref := ctrImport(t)
+		id := name("seed")
+		t.Cleanup(func() { ctrRemove(ctr, id) })
+		// An init container with kubelet's labels writes 30 MB and exits:
+		// ctr run removes its task, the container and its snapshot stay.
+		if out, err := ctr("run", "--label", "io.kubernetes.container.name=seed-data", "--label", "io.kubernetes.pod.name=shop-7d9f6",
+			"--label", "io.kubernetes.pod.namespace=shop", ref[0], id, "sh", "-c", "head -c 30000000 /dev/urandom > /seed.bin"); err != nil {
+			t.Fatalf("ctr run: %v\n%s", err, out)
+		}
+		all, _ := cook(t, "containerd-all", "layers", "du", "--all", "--top", "1")
+		if !strings.Contains(all, "containerd:seed-data") || !strings.Contains(all, "/seed.bin") || !strings.Contains(all, "30000000") {
+			t.Errorf("du --all does not show the exited container's 30 MB:\n%s", all)
+		}
+		images, _ := cook(t, "containerd-images", "layers", "du", "--all", "--by", "image")
+		if !strings.Contains(images, ref[0]) {
+			t.Errorf("du --all --by image does not list %s:\n%s", ref[0], images)
+		}
+	})
 	t.Run("owner", func(t *testing.T) {
 		n := name("owner")
 		id := hostfstest.DockerRun(t, "--name", n, img)
