@@ -13,9 +13,6 @@ import (
 	"github.com/ctx-tools/ctx/inspect/boltfile"
 )
 
-// maxBuildkitDB caps the BuildKit database ctx copies into memory.
-const maxBuildkitDB = 64 << 20
-
 // buildkitRefs are the snapshots of dockerd's BuildKit, from
 // buildkit/snapshots.db. Each of its top-level buckets is a snapshot; one
 // BuildKit keeps itself (a build context, a committed step) lives in the
@@ -36,8 +33,8 @@ func (b *buildkitRefs) owns(id string) bool {
 }
 
 // buildkitRefs reads a docker store's buildkit/snapshots.db through a
-// copy, as containerd's metadata.db is read (boltfile.ReadCopy: no lock,
-// no write). nil when the store is not docker's or has no database.
+// mapping, as containerd's metadata.db is read (boltfile.ReadMapped: no
+// lock, no write). nil when the store is not docker's or has no database.
 func (s *Storage) buildkitRefs(l *storeLayout, warnings *[]string) *buildkitRefs {
 	if l.store != StoreDocker {
 		return nil
@@ -62,13 +59,13 @@ func (s *Storage) buildkitRefs(l *storeLayout, warnings *[]string) *buildkitRefs
 
 // buildkitKeys lists the snapshot keys of an open snapshots.db.
 func buildkitKeys(f *os.File) (map[string]bool, error) {
-	db, err := boltfile.ReadCopy(f, maxBuildkitDB)
+	var names []string
+	err := boltfile.ReadMapped(f, maxBoltDB, func(db *boltfile.DB) (err error) {
+		names, err = db.Root().Buckets()
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	names, err := db.Root().Buckets()
-	if err != nil {
-		return nil, fmt.Errorf("%q: %w", f.Name(), err)
 	}
 	keys := make(map[string]bool, len(names))
 	for _, n := range names {

@@ -16,8 +16,10 @@ import (
 	"github.com/ctx-tools/ctx/inspect/boltfile"
 )
 
-// maxSnapshotDB caps the snapshotter database ctx copies into memory.
-const maxSnapshotDB = 256 << 20
+// maxBoltDB caps the containerd and BuildKit databases ctx maps. They
+// never shrink and may grow large on a busy node; only the pages read
+// count toward ctx's memory (see boltfile.ReadMapped).
+const maxBoltDB = 1 << 30
 
 // snapshotDBResult is one snapshotter root's database, read once.
 type snapshotDBResult struct {
@@ -47,21 +49,21 @@ func (s *Storage) snapshotDB(snapRoot string) (*snapshotDB, error) {
 	return db, err
 }
 
-// readSnapshotDB copies metadata.db into memory and reads the copy (see
-// boltfile.ReadCopy: ctx never takes containerd's lock and never writes).
+// readSnapshotDB reads metadata.db through a mapping (see
+// boltfile.ReadMapped: ctx never takes containerd's lock and never writes).
 func (s *Storage) readSnapshotDB(p string) (*snapshotDB, error) {
 	f, err := inspect.OpenInRoot(s.root, p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	db, err := boltfile.ReadCopy(f, maxSnapshotDB)
+	var snaps *snapshotDB
+	err = boltfile.ReadMapped(f, maxBoltDB, func(db *boltfile.DB) (err error) {
+		snaps, err = snapshotsOf(db)
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	snaps, err := snapshotsOf(db)
-	if err != nil {
-		return nil, fmt.Errorf("%q: %w", p, err)
 	}
 	return snaps, nil
 }
@@ -85,13 +87,10 @@ func (s *Storage) snapshotNames(snapRoot, id string) (chainID, key string) {
 	return "", sn.label()
 }
 
-// maxMetaDB caps the containerd metadata store ctx copies into memory.
-const maxMetaDB = 256 << 20
-
 // ctrdMeta is what the meta.db of the containerd whose overlayfs
-// snapshotter root is snapRoot says (images, containers), from a copy
-// read like the snapshotter's metadata.db: no lock, no write. Empty
-// without one; a warning, once, when it cannot be used.
+// snapshotter root is snapRoot says (images, containers), read through a
+// mapping, without containerd's lock and never written. Empty without
+// one; a warning, once, when it cannot be used.
 func (s *Storage) ctrdMeta(snapRoot string) *ctrdMeta {
 	s.ctrdMu.Lock()
 	defer s.ctrdMu.Unlock()
@@ -105,13 +104,13 @@ func (s *Storage) ctrdMeta(snapRoot string) *ctrdMeta {
 	m := &ctrdMeta{}
 	f, err := inspect.OpenInRoot(s.root, p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK)
 	if err == nil {
-		var db *boltfile.DB
-		if db, err = boltfile.ReadCopy(f, maxMetaDB); err == nil {
-			var read *ctrdMeta
-			if read, err = ctrdMetaOf(db); err == nil {
+		err = boltfile.ReadMapped(f, maxBoltDB, func(db *boltfile.DB) error {
+			read, err := ctrdMetaOf(db)
+			if err == nil {
 				m = read
 			}
-		}
+			return err
+		})
 		f.Close()
 	}
 	if err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -2,15 +2,16 @@
 // layers and files, reading the storage dirs directly: Docker's overlay2
 // store with its layerdb (ChainIDs, cache-ids, mount-ids, l/ short links,
 // the relative lowerdir fallback), containerd's overlayfs snapshotter
-// (snapshots/N/fs, mapped through the root mounts of running containers
-// and named from a copy of its metadata.db: ChainIDs, kinds, orphans),
-// containers/storage (layers.json, containers.json), and any overlay
-// mounted at a process's root. No engine API is needed; nothing is mounted
-// and nothing is written. containerd flocks metadata.db while it runs:
-// ctx never takes that lock, but reads the file once into memory and
-// parses the copy; a copy that changed during the read or does not parse
-// is set aside with a warning, and its snapshots are not checked for
-// orphans. See ../shared/notes/layers.md.
+// (snapshots/N/fs, found through the root mounts of running containers
+// and named from its metadata.db: ChainIDs, kinds, orphans; images and
+// idle containers from containerd's meta.db), containers/storage
+// (layers.json, containers.json), and any overlay mounted at a process's
+// root. No engine API is needed; nothing is mounted and nothing is
+// written. containerd flocks its databases while it runs: ctx never takes
+// that lock, but reads them through a read-only mapping and checks that no
+// commit happened meanwhile (boltfile.ReadMapped); one that keeps changing
+// or does not parse is set aside with a warning, and its snapshots are not
+// checked for orphans. See ../shared/notes/layers.md.
 //
 // Sizes come two ways: disk bytes (st_blocks×512, each inode once by
 // (st_dev, st_ino)) and apparent bytes (st_size of non-directories, what

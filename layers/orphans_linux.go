@@ -22,8 +22,8 @@ const recentAge = time.Hour
 // layerdb cache-id, mount-id or init-id, no BuildKit snapshots.db record
 // and no overlay mount in the host's mount table; for containers/storage,
 // none of layers.json and volatile-layers.json; for containerd, no
-// snapshot id in a copy of the snapshotter's metadata.db (when that copy
-// cannot be read or parsed, the root is skipped with a warning).
+// snapshot id in the snapshotter's metadata.db (when it cannot be read or
+// parsed, the root is skipped with a warning).
 func (s *Storage) Orphans(ctx context.Context, now time.Time) (*OrphanReport, error) {
 	rep := &OrphanReport{Orphans: []*Orphan{}, BuildCache: []*Orphan{}, DanglingLinks: []string{}, Checked: []string{}}
 	mounted := s.mountedDirs(&rep.Warnings)

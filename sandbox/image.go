@@ -242,18 +242,20 @@ func containerdRoots(root hostfs.Root) []string {
 	return []string{"/var/lib/containerd", "/var/lib/rancher/k3s/agent/containerd", path.Join(dr, "containerd", "daemon")}
 }
 
-// maxBolt bounds the bytes read of a containerd database.
-const maxBolt = 256 << 20
+// maxBolt bounds a containerd database ctx maps; only the pages read count
+// toward its memory.
+const maxBolt = 1 << 30
 
-// readBolt reads a copy of one of containerd's bbolt files (see
-// boltfile.ReadCopy: containerd's lock is never taken).
-func readBolt(root hostfs.Root, p string) (*boltfile.DB, error) {
+// readBolt runs use on one of containerd's bbolt files through a mapping
+// (see boltfile.ReadMapped: containerd's lock is never taken; use may run
+// twice when containerd commits meanwhile, and must copy out what it keeps).
+func readBolt(root hostfs.Root, p string, use func(*boltfile.DB) error) error {
 	f, err := inspect.OpenInRoot(root, p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
-	return boltfile.ReadCopy(f, maxBolt)
+	return boltfile.ReadMapped(f, maxBolt, use)
 }
 
 // containerdImage resolves [NAMESPACE/]NAME in containerd's metadata
@@ -267,7 +269,15 @@ func containerdImage(root hostfs.Root, ref string) (*Image, error) {
 	var errs []error
 	found := false
 	for _, cr := range containerdRoots(root) {
-		db, err := readBolt(root, path.Join(cr, "io.containerd.metadata.v1.bolt", "meta.db"))
+		var im *Image
+		var final, rootErr error
+		err := readBolt(root, path.Join(cr, "io.containerd.metadata.v1.bolt", "meta.db"), func(db *boltfile.DB) error {
+			im, final, rootErr = containerdFind(root, cr, db, ref)
+			return nil
+		})
+		if err == nil {
+			err = rootErr
+		}
 		if err != nil {
 			if !os.IsNotExist(err) {
 				errs = append(errs, fmt.Errorf("containerd at %q: %w", cr, err))
@@ -275,52 +285,58 @@ func containerdImage(root hostfs.Root, ref string) (*Image, error) {
 			continue
 		}
 		found = true
-		v1, err := db.Root().Bucket("v1")
-		if err != nil {
-			errs = append(errs, fmt.Errorf("containerd at %q: %w", cr, err))
-			continue
-		}
-		if v1 == nil {
-			continue
-		}
-		nss, err := v1.Buckets()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("containerd at %q: %w", cr, err))
-			continue
-		}
-		name := ref
-		if ns, rest, ok := strings.Cut(ref, "/"); ok && rest != "" && contains(nss, ns) {
-			nss, name = []string{ns}, rest
-		}
-		type hit struct{ ns, name string }
-		var hits []hit
-		for _, ns := range nss {
-			imgs, err := v1.Bucket(ns, "images")
-			if err != nil || imgs == nil {
-				continue
-			}
-			for _, c := range refCandidates(name) {
-				if b, err := imgs.Bucket(c); err == nil && b != nil {
-					hits = append(hits, hit{ns, c})
-					break
-				}
-			}
-		}
-		if len(hits) > 1 {
-			var where []string
-			for _, h := range hits {
-				where = append(where, h.ns+"/"+h.name)
-			}
-			return nil, fmt.Errorf("%w: containerd image %q is in several namespaces: %s; name one as containerd://NAMESPACE/NAME", ErrInvalid, ref, strings.Join(where, ", "))
-		}
-		if len(hits) == 1 {
-			return containerdLayers(root, cr, v1, hits[0].ns, hits[0].name, ref)
+		if im != nil || final != nil {
+			return im, final
 		}
 	}
 	if err := errors.Join(errs...); err != nil && !found {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	return nil, fmt.Errorf("%w: %q in containerd", ErrNoImage, ref)
+}
+
+// containerdFind looks ref up in the meta.db of the containerd at cr: the
+// image and the error to return (nil, nil when it is not there), or an
+// error that makes this containerd unusable.
+func containerdFind(root hostfs.Root, cr string, db *boltfile.DB, ref string) (*Image, error, error) {
+	v1, err := db.Root().Bucket("v1")
+	if err != nil || v1 == nil {
+		return nil, nil, err
+	}
+	nss, err := v1.Buckets()
+	if err != nil {
+		return nil, nil, err
+	}
+	name := ref
+	if ns, rest, ok := strings.Cut(ref, "/"); ok && rest != "" && contains(nss, ns) {
+		nss, name = []string{ns}, rest
+	}
+	type hit struct{ ns, name string }
+	var hits []hit
+	for _, ns := range nss {
+		imgs, err := v1.Bucket(ns, "images")
+		if err != nil || imgs == nil {
+			continue
+		}
+		for _, c := range refCandidates(name) {
+			if b, err := imgs.Bucket(c); err == nil && b != nil {
+				hits = append(hits, hit{ns, c})
+				break
+			}
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return nil, nil, nil
+	case 1:
+		im, err := containerdLayers(root, cr, v1, hits[0].ns, hits[0].name, ref)
+		return im, err, nil
+	}
+	var where []string
+	for _, h := range hits {
+		where = append(where, h.ns+"/"+h.name)
+	}
+	return nil, fmt.Errorf("%w: containerd image %q is in several namespaces: %s; name one as containerd://NAMESPACE/NAME", ErrInvalid, ref, strings.Join(where, ", ")), nil
 }
 
 // ociDescriptor is an OCI content descriptor.
@@ -393,10 +409,24 @@ func containerdLayers(root hostfs.Root, cr string, v1 *boltfile.Bucket, ns, name
 	im := &Image{Ref: ref, ID: manifest.Config.Digest, Store: "containerd"}
 	cfg.apply(im)
 	snapDir := path.Join(cr, "io.containerd.snapshotter.v1.overlayfs")
-	sdb, err := readBolt(root, path.Join(snapDir, "metadata.db"))
+	var layersErr error
+	err = readBolt(root, path.Join(snapDir, "metadata.db"), func(sdb *boltfile.DB) error {
+		im.Layers, layersErr = snapshotLayers(root, snapDir, v1, sdb, ns, name, chainIDs(cfg.RootFS.DiffIDs))
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: containerd overlayfs snapshotter: %w", err)
 	}
+	if layersErr != nil {
+		return nil, layersErr
+	}
+	return im, nil
+}
+
+// snapshotLayers are the snapshot dirs of chain (base first) in the
+// overlayfs snapshotter at snapDir, top first: meta.db's v1 names each
+// ChainID's snapshot key, the snapshotter's database (sdb) its id.
+func snapshotLayers(root hostfs.Root, snapDir string, v1 *boltfile.Bucket, sdb *boltfile.DB, ns, name string, chain []string) ([]string, error) {
 	snaps, err1 := v1.Bucket(ns, "snapshots", "overlayfs")
 	backend, err2 := sdb.Root().Bucket("v1", "snapshots")
 	if err := errors.Join(err1, err2); err != nil {
@@ -405,7 +435,7 @@ func containerdLayers(root hostfs.Root, cr string, v1 *boltfile.Bucket, ns, name
 	if snaps == nil || backend == nil {
 		return nil, fmt.Errorf("sandbox: containerd image %s/%s is not unpacked for the overlayfs snapshotter (ctr image unpack)", ns, name)
 	}
-	chain := chainIDs(cfg.RootFS.DiffIDs)
+	var layers []string
 	for i := len(chain) - 1; i >= 0; i-- {
 		s, err := snaps.Bucket(chain[i])
 		if err != nil {
@@ -433,9 +463,9 @@ func containerdLayers(root hostfs.Root, cr string, v1 *boltfile.Bucket, ns, name
 		if sz <= 0 {
 			return nil, fmt.Errorf("sandbox: containerd snapshot %q: bad id", key)
 		}
-		im.Layers = append(im.Layers, root.Host(path.Join(snapDir, "snapshots", fmt.Sprint(n), "fs")))
+		layers = append(layers, root.Host(path.Join(snapDir, "snapshots", fmt.Sprint(n), "fs")))
 	}
-	return im, nil
+	return layers, nil
 }
 
 // podmanImage reads containers/storage (podman, CRI-O, buildah):

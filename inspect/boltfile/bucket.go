@@ -129,3 +129,15 @@ func (b *Bucket) Bucket(path ...string) (*Bucket, error) {
 	}
 	return cur, nil
 }
+
+// Buckets lists the names of the bucket's nested buckets, in key order.
+func (b *Bucket) Buckets() ([]string, error) {
+	var out []string
+	err := b.ForEach(func(k, _ []byte, nested *Bucket) error {
+		if nested != nil {
+			out = append(out, string(k))
+		}
+		return nil
+	})
+	return out, err
+}

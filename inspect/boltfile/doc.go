@@ -4,11 +4,14 @@
 // containerd's help.
 //
 // containerd flocks its bbolt files while it runs, and bbolt's own Open
-// waits for that lock; ctx never takes it. Callers read the file once into
-// memory (size-capped) and parse the copy here. The copy may be stale, or
-// torn when containerd committed more than once during the read; every
-// page and offset is bounds-checked, every page is visited at most once
-// per bucket walk, and damage is an error, never a panic or a loop.
+// waits for that lock; ctx never takes it. ReadMapped maps the file
+// read-only and runs the caller's reads on it; only the pages read count
+// toward ctx's memory, whatever the file's size. containerd may commit
+// during the reads: ReadMapped compares the meta pages' transaction before
+// and after, and has the reads done again when it moved. Every page and
+// offset is bounds-checked, every page is visited at most once per bucket
+// walk, and damage is an error, never a panic or a loop (a fault on the
+// mapping too).
 //
 // Example (equivalent to `bbolt buckets metadata.db`):
 //

@@ -939,11 +939,12 @@ or init-id, no snapshot id in containerd's metadata.db, no layers.json entry,
 no overlay mount in the host's mount table), with their sizes. Dirs named by
 a snapshot of BuildKit's snapshots.db are build cache, listed apart: docker
 builder prune frees them (if that database cannot be read, every unreferenced
-dir is called build cache, with a warning, rather than an orphan). Dirs younger than an hour are marked recent: a pull or build in
-progress creates its dir before its metadata. Dangling l/ short links are
-listed too. containerd's metadata.db is read from a copy in memory, without
-its lock; if it changed during the read or cannot be parsed, that root is
-not checked and a warning says so.
+dir is called build cache, with a warning, rather than an orphan). Dirs
+younger than an hour are marked recent: a pull or build in progress creates
+its dir before its metadata. Dangling l/ short links are listed too.
+containerd's metadata.db is read without its lock, through a read-only
+mapping; if it keeps changing during the read or cannot be parsed, that root
+is not checked and a warning says so.
 
 ` + layersPrivileges,
 		Example: `  # what could be reclaimed?
