@@ -67,7 +67,10 @@ type lstack struct {
 type containerUsage struct {
 	Label     string `json:"label"`
 	Container struct {
-		ID string `json:"id"`
+		ID  string `json:"id"`
+		Pod struct {
+			Name string `json:"name"`
+		} `json:"pod"`
 	} `json:"container"`
 	Stack            lstack  `json:"stack"`
 	Writable         sizes   `json:"writable"`
@@ -98,6 +101,13 @@ type duDoc struct {
 			Name  string `json:"name"`
 			Sizes sizes  `json:"sizes"`
 		} `json:"areas"`
+		Images []struct {
+			Image struct {
+				Names []string `json:"names"`
+			} `json:"image"`
+			Size       sizes `json:"size"`
+			Containers int   `json:"containers"`
+		} `json:"images"`
 		Roots []duRoot `json:"roots"`
 		Total sizes    `json:"total"`
 	} `json:"item"`
@@ -671,16 +681,7 @@ func TestLayersContainerdE2E(t *testing.T) {
 			}
 		}
 		// du --all lists it among the images, by its ref.
-		var du struct {
-			Item struct {
-				Images []struct {
-					Image struct {
-						Names []string `json:"names"`
-					} `json:"image"`
-					Size sizes `json:"size"`
-				} `json:"images"`
-			} `json:"item"`
-		}
+		var du duDoc
 		layersJSON(t, &du, "layers", "du", "--all")
 		found := false
 		for _, iu := range du.Item.Images {
@@ -703,27 +704,7 @@ func TestLayersContainerdE2E(t *testing.T) {
 				t.Errorf("ctr containers rm: %v\n%s", err, out)
 			}
 		})
-		var du struct {
-			Warnings []string `json:"warnings"`
-			Item     struct {
-				Images []struct {
-					Image struct {
-						Names []string `json:"names"`
-					} `json:"image"`
-					Containers int `json:"containers"`
-				} `json:"images"`
-				Containers []struct {
-					Label     string `json:"label"`
-					Container struct {
-						ID  string `json:"id"`
-						Pod struct {
-							Name string `json:"name"`
-						} `json:"pod"`
-					} `json:"container"`
-					Stack lstack `json:"stack"`
-				} `json:"containers"`
-			} `json:"item"`
-		}
+		var du duDoc
 		layersJSON(t, &du, "layers", "du", "--all")
 		found := false
 		for _, c := range du.Item.Containers {
