@@ -120,27 +120,11 @@ func (s *Storage) ctrdMeta(snapRoot string) *ctrdMeta {
 	return m
 }
 
-// snapshotterRoots are the overlayfs snapshotter roots with a metadata.db:
-// the one dockerd runs itself, the system containerd's and k3s's.
-func (s *Storage) snapshotterRoots() []string {
-	var cands []string
-	if d := s.docker; d != nil {
-		cands = append(cands, path.Join(d.dataRoot, "containerd", "daemon", containerdSnapshotter))
-	}
-	var out []string
-	for _, r := range append(cands, s.ctrdRoots...) {
-		if existsInRoot(s.root, path.Join(r, "metadata.db")) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // ctrdImageTargets are the containerd images of every snapshotter root,
 // one target per namespace and top layer (an image's tags together).
 func (s *Storage) ctrdImageTargets() []*Target {
 	var out []*Target
-	for _, root := range s.snapshotterRoots() {
+	for _, root := range s.snapRoots {
 		byTop := map[string]*Target{}
 		for _, im := range s.ctrdMeta(root).images {
 			if t := byTop[im.TopKey]; t != nil {
@@ -193,7 +177,7 @@ func (s *Storage) ctrdImage(spec string) (*Target, error) {
 // know it.
 func (s *Storage) ctrdContainerTargets(skip func(id string) bool) []*Target {
 	var out []*Target
-	for _, root := range s.snapshotterRoots() {
+	for _, root := range s.snapRoots {
 		db, err := s.snapshotDB(root)
 		if err != nil {
 			continue

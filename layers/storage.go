@@ -23,14 +23,24 @@ const containerdSnapshotter = "io.containerd.snapshotter.v1.overlayfs"
 
 // loadContainerdRoots finds the containerd overlayfs snapshotter roots:
 // the system containerd's (its config's root, else /var/lib/containerd)
-// and k3s's. The one dockerd starts itself lives under Docker's data root
-// and is found there.
+// and k3s's; the one dockerd starts itself lives under Docker's data root
+// (load docker first). snapRoots are those of them with a database, once
+// per Storage rather than at each lookup.
 func (s *Storage) loadContainerdRoots() {
 	dir, err := inspect.ContainerdRoot(s.root)
 	if err != nil {
 		s.warnings = append(s.warnings, err.Error()+": looking in "+dir)
 	}
 	s.ctrdRoots = []string{path.Join(dir, containerdSnapshotter), path.Join("/var/lib/rancher/k3s/agent/containerd", containerdSnapshotter)}
+	var cands []string
+	if d := s.docker; d != nil {
+		cands = append(cands, path.Join(d.dataRoot, "containerd", "daemon", containerdSnapshotter))
+	}
+	for _, r := range append(cands, s.ctrdRoots...) {
+		if existsInRoot(s.root, path.Join(r, "metadata.db")) {
+			s.snapRoots = append(s.snapRoots, r)
+		}
+	}
 }
 
 var snapshotDir = regexp.MustCompile(`^(/.*/io\.containerd\.snapshotter\.v1\.overlayfs)/snapshots/([0-9]+)/fs$`)
@@ -47,6 +57,9 @@ type Storage struct {
 	cs     *cStorage
 	// ctrdRoots are the containerd snapshotter roots to look in.
 	ctrdRoots []string
+	// snapRoots are the snapshotter roots with a metadata.db, dockerd's
+	// own one included: where containerd's images and containers are.
+	snapRoots []string
 	scan      *scanner
 	// running containers, read once: see running.
 	runningOnce sync.Once
@@ -323,7 +336,7 @@ func (s *Storage) dockerTarget(id string, spec *stackSpec) *Target {
 // ID in a containerd snapshotter (the system one's), then its parents (the
 // init layer, then the image's). nil when there is none.
 func (s *Storage) dockerSnapshotSpec(id string) *stackSpec {
-	for _, root := range s.snapshotterRoots() {
+	for _, root := range s.snapRoots {
 		db, err := s.snapshotDB(root)
 		if err != nil {
 			continue
