@@ -4,7 +4,6 @@ package boltfile
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"runtime/debug"
 	"time"
@@ -14,10 +13,6 @@ import (
 
 // readAttempts bounds the reads of a file that keeps changing.
 const readAttempts = 3
-
-// metaHead is how much of the file's head holds both meta pages, at
-// bbolt's largest page size.
-const metaHead = 2 << 16
 
 // ReadMapped parses the bbolt file f through a read-only shared mapping
 // and calls use with it, then unmaps it. Only the pages use visits are read,
@@ -43,9 +38,8 @@ func ReadMapped(f *os.File, max int64, use func(*DB) error) error {
 		return fmt.Errorf("%q: %w: too short", f.Name(), ErrFormat)
 	}
 	for attempt := 1; ; attempt++ {
-		before, okBefore := headTxID(f)
-		err := mapped(f, int(st.Size()), use)
-		if after, ok := headTxID(f); ok == okBefore && after == before {
+		changed, err := mapped(f, int(st.Size()), use)
+		if !changed {
 			// No commit meanwhile (or damage that stays put).
 			if err != nil {
 				return fmt.Errorf("%q: %w", f.Name(), err)
@@ -59,11 +53,14 @@ func ReadMapped(f *os.File, max int64, use func(*DB) error) error {
 	}
 }
 
-// mapped maps size bytes of f, parses them and runs use.
-func mapped(f *os.File, size int, use func(*DB) error) (err error) {
+// mapped maps size bytes of f, parses them and runs use. changed reports
+// a commit meanwhile: the meta pages named another transaction after use
+// than before it. They are read through the mapping, which being shared
+// shows the file as it is now, not as it was mapped.
+func mapped(f *os.File, size int, use func(*DB) error) (changed bool, err error) {
 	data, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer unix.Munmap(data)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -77,24 +74,18 @@ func mapped(f *os.File, size int, use func(*DB) error) (err error) {
 		}
 		err = fmt.Errorf("%w: the file changed under its mapping (%v)", ErrFormat, r)
 	}()
-	db, err := Parse(data)
-	if err != nil {
-		return err
+	before, errBefore := Parse(data)
+	if errBefore == nil {
+		err = use(before)
+	} else {
+		err = errBefore
 	}
-	return use(db)
-}
-
-// headTxID is the transaction ID the meta pages at the head of f name
-// now; ok is false when they cannot be read or parsed.
-func headTxID(f io.ReaderAt) (uint64, bool) {
-	head := make([]byte, metaHead)
-	n, err := f.ReadAt(head, 0)
-	if n == 0 && err != nil {
-		return 0, false
+	after, errAfter := Parse(data)
+	switch {
+	case errBefore != nil || errAfter != nil:
+		changed = (errBefore == nil) != (errAfter == nil)
+	default:
+		changed = before.TxID() != after.TxID()
 	}
-	db, err := Parse(head[:n])
-	if err != nil {
-		return 0, false
-	}
-	return db.TxID(), true
+	return changed, err
 }

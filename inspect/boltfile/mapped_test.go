@@ -68,15 +68,31 @@ func TestReadMapped(t *testing.T) {
 	}
 }
 
-// TestHeadTxID: the transaction a file's meta pages name now, as a commit
-// (the older meta rewritten with the next transaction) changes it.
-func TestHeadTxID(t *testing.T) {
-	if tx, ok := headTxID(writeTemp(t, testFile())); !ok || tx != 2 {
-		t.Errorf("headTxID = %d, %v; want 2", tx, ok)
-	}
-	later := testFile()
-	writeMeta(later, 0, 2, 6, 3)
-	if tx, ok := headTxID(writeTemp(t, later)); !ok || tx != 3 {
-		t.Errorf("after a commit headTxID = %d, %v; want 3", tx, ok)
+// TestMappedChanged: mapped reports a commit made during use (the older
+// meta page rewritten with the next transaction), seen through the shared
+// mapping, and no change when there was none.
+func TestMappedChanged(t *testing.T) {
+	for _, commit := range []bool{false, true} {
+		f := writeTemp(t, testFile())
+		var tx uint64
+		changed, err := mapped(f, len(testFile()), func(db *DB) error {
+			tx = db.TxID()
+			if commit {
+				later := testFile()
+				writeMeta(later, 0, 2, 6, 3)
+				w, err := os.OpenFile(f.Name(), os.O_WRONLY, 0)
+				if err != nil {
+					return err
+				}
+				defer w.Close()
+				if _, err := w.WriteAt(later[:ps], 0); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || tx != 2 || changed != commit {
+			t.Errorf("commit %v: changed %v, err %v, tx seen %d; want changed %v, tx 2", commit, changed, err, tx, commit)
+		}
 	}
 }
