@@ -143,13 +143,18 @@ func (s *Storage) deletedOpen(pids []int, rootMountID int, warnings *[]string) (
 	var tot Sizes
 	seen := map[devIno]bool{}
 	for _, pid := range pids {
-		mounts, err := inspect.ReadMounts(s.root, pid)
-		if err != nil {
-			continue
-		}
-		byID := map[int]inspect.Mount{}
-		for _, m := range mounts {
-			byID[m.ID] = m
+		// The mount table is read at the first deleted file: most
+		// processes hold none, and it is the costliest read here.
+		var byID map[int]inspect.Mount
+		mountsByID := func() map[int]inspect.Mount {
+			if byID == nil {
+				byID = map[int]inspect.Mount{}
+				mounts, _ := inspect.ReadMounts(s.root, pid)
+				for _, m := range mounts {
+					byID[m.ID] = m
+				}
+			}
+			return byID
 		}
 		fdDir := s.root.PID(pid, "fd")
 		d, err := os.Open(fdDir)
@@ -179,7 +184,7 @@ func (s *Storage) deletedOpen(pids []int, rootMountID int, warnings *[]string) (
 			if !ok {
 				continue
 			}
-			m, ok := byID[mid]
+			m, ok := mountsByID()[mid]
 			if !ok || memoryFS[m.FSType] {
 				continue
 			}
