@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -284,9 +285,15 @@ func (o *layersOptions) source(ctx context.Context) (layersSource, []*layers.Tar
 	// busy meanwhile (measured: 0.15 s instead of 0.17 s for 200k entries
 	// on 2 CPUs). GOMAXPROCS already honours a cgroup CPU limit.
 	procs := runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0))
+	// A walk allocates little (a getdents buffer per worker, the stores'
+	// metadata, the report), but enough to pass Go's first heap goal of
+	// 4 MB: that GC cycle stops each worker, mid-walk, for its stack scan
+	// (about 2% of du --all on 200k files). GOGC 400 makes the first goal
+	// 16 MB, which a walk's heap stays under.
+	gc := debug.SetGCPercent(400)
 	stop := startProgress(o.f.IO.ErrOut, lo.Progress)
 	src, err := o.open(root, lo)
-	done := func() { stop(); cancel(); runtime.GOMAXPROCS(procs) }
+	done := func() { stop(); cancel(); runtime.GOMAXPROCS(procs); debug.SetGCPercent(gc) }
 	if err != nil {
 		done()
 		return nil, nil, nil, nil, err
