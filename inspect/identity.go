@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -209,14 +210,24 @@ func (r *Runtimes) sameNS(id, ns string) bool {
 }
 
 // loadStorage reads CRI-O's per-container userdata/config.json in the
-// runroot and graphroot of containers/storage, then containers.json, whose
-// other entries are Podman's (or Buildah's) containers.
+// runroots and graphroots of containers/storage (storage.conf's, and
+// CRI-O's where its config moves them), then containers.json, whose other
+// entries are Podman's (or Buildah's) containers.
 func (r *Runtimes) loadStorage(w *warnings) {
-	conf, err := ContainersStorage(r.root)
-	if err != nil {
-		w.add(0, err.Error()+": using the default roots")
+	confs, errs := ContainersStorages(r.root)
+	for _, err := range errs {
+		w.add(0, err.Error())
 	}
-	for _, base := range []string{conf.RunRoot, conf.GraphRoot} {
+	var runRoots, graphRoots []string
+	for _, c := range confs {
+		if !slices.Contains(runRoots, c.RunRoot) {
+			runRoots = append(runRoots, c.RunRoot)
+		}
+		if !slices.Contains(graphRoots, c.GraphRoot) {
+			graphRoots = append(graphRoots, c.GraphRoot)
+		}
+	}
+	for _, base := range append(slices.Clone(runRoots), graphRoots...) {
 		dir := path.Join(base, "overlay-containers")
 		for _, id := range r.listWarn(w, "cri-o", dir) {
 			if !patterns().bareID.MatchString(id) || r.find("crio", id) != nil {
@@ -237,8 +248,12 @@ func (r *Runtimes) loadStorage(w *warnings) {
 			}
 		}
 	}
-	file := path.Join(conf.GraphRoot, "overlay-containers", "containers.json")
-	if data := r.readWarn(w, "podman", file); data != nil {
+	for _, g := range graphRoots {
+		file := path.Join(g, "overlay-containers", "containers.json")
+		data := r.readWarn(w, "podman", file)
+		if data == nil {
+			continue
+		}
 		recs, err := parseStorageContainers(data)
 		if err != nil {
 			w.add(0, fmt.Sprintf("podman: skipping %q: %v", file, err))
@@ -254,9 +269,12 @@ func (r *Runtimes) loadStorage(w *warnings) {
 		if rec.Runtime != "crio" && rec.Runtime != "podman" {
 			continue
 		}
-		file := path.Join(conf.RunRoot, "overlay-containers", rec.ID, "userdata", "pidfile")
-		if b, err := readStateFile(r.root, file); err == nil {
-			rec.PID, _ = parsePIDFile(b)
+		for _, rr := range runRoots {
+			file := path.Join(rr, "overlay-containers", rec.ID, "userdata", "pidfile")
+			if b, err := readStateFile(r.root, file); err == nil {
+				rec.PID, _ = parsePIDFile(b)
+				break
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/ctx-tools/ctx/inspect/hostfs"
@@ -12,9 +13,16 @@ import (
 
 // containers/storage's configuration (Podman, CRI-O, Buildah): the system
 // file, else the distribution's defaults, as containers/storage reads them
-// for rootful use. CRI-O's own crio.conf can override root and runroot;
-// ctx does not read it.
+// for rootful use. CRI-O then applies its own config (crioConf).
 var storageConfFiles = []string{"/etc/containers/storage.conf", "/usr/share/containers/storage.conf"}
+
+// CRI-O's config: crio.conf, then the drop-ins (*.conf) of crio.conf.d in
+// lexical order, each over the ones before. Their [crio] root, runroot,
+// storage_driver and storage_option override storage.conf's for CRI-O.
+const (
+	crioConf    = "/etc/crio/crio.conf"
+	crioConfDir = "/etc/crio/crio.conf.d"
+)
 
 // StorageConf is what ctx reads of storage.conf.
 type StorageConf struct {
@@ -65,6 +73,98 @@ func ContainersStorage(root hostfs.Root) (StorageConf, error) {
 	return def, nil
 }
 
+// ContainersStorages lists the host's containers/storage configurations:
+// storage.conf's (Podman's and Buildah's), then CRI-O's, which is the same
+// store unless CRI-O's config moves it. Callers skip a root they already
+// have. Files that cannot be read or parsed are returned as errors, to
+// report as warnings, saying what is used instead.
+func ContainersStorages(root hostfs.Root) ([]StorageConf, []error) {
+	var errs []error
+	base, err := ContainersStorage(root)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%w: using the default roots", err))
+	}
+	crio := base
+	files := []string{crioConf}
+	names, err := readStateDir(root, crioConfDir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("cri-o: listing %q: %w", crioConfDir, unwrapPath(err)))
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if strings.HasSuffix(n, ".conf") {
+			files = append(files, path.Join(crioConfDir, n))
+		}
+	}
+	for _, f := range files {
+		data, err := readStateFile(root, f)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err == nil {
+			err = parseCRIOConf(data, &crio)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cri-o: %q: %w: its storage settings are not applied", f, unwrapPath(err)))
+			continue
+		}
+		crio.File = f
+	}
+	return []StorageConf{base, crio}, errs
+}
+
+// parseCRIOConf applies the [crio] storage keys of one CRI-O config file
+// to c. storage_option replaces the driver options when it lists any, as
+// in CRI-O; ctx reads their mountopt and mount_program.
+func parseCRIOConf(data []byte, c *StorageConf) error {
+	next := *c
+	var opts []string
+	err := scanTOML(data, func(table, key string, v tomlValue) {
+		if table != "crio" {
+			return
+		}
+		switch {
+		case key == "storage_option" && v.IsList:
+			opts = v.List
+		case v.IsList:
+		case key == "root":
+			next.GraphRoot = v.Str
+		case key == "runroot":
+			next.RunRoot = v.Str
+		case key == "storage_driver":
+			next.Driver = v.Str
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{next.GraphRoot, next.RunRoot} {
+		if !path.IsAbs(p) {
+			return fmt.Errorf("%q is not an absolute path", p)
+		}
+	}
+	next.GraphRoot, next.RunRoot = path.Clean(next.GraphRoot), path.Clean(next.RunRoot)
+	if len(opts) > 0 {
+		next.MountOpt, next.MountProgram = "", ""
+		for _, o := range opts {
+			k, v, _ := strings.Cut(o, "=")
+			// containers/storage's form: [driver].key=value
+			k = strings.ToLower(strings.TrimSpace(k))
+			for _, p := range []string{"overlay.", "overlay2.", "."} {
+				k = strings.TrimPrefix(k, p)
+			}
+			switch k {
+			case "mountopt":
+				next.MountOpt = v
+			case "mount_program":
+				next.MountProgram = v
+			}
+		}
+	}
+	*c = next
+	return nil
+}
+
 // parseStorageConf reads the keys ctx needs from storage.conf:
 // [storage] and [storage.options(.overlay)], the overlay table winning
 // over the generic one.
@@ -80,9 +180,9 @@ func parseStorageConf(data []byte) (StorageConf, error) {
 		"storage.options.mount_program":         &generic.MountProgram,
 		"storage.options.mountopt":              &generic.MountOpt,
 	}
-	err := scanTOML(data, func(table, key, val string) {
-		if p := fields[table+"."+key]; p != nil {
-			*p = val
+	err := scanTOML(data, func(table, key string, v tomlValue) {
+		if p := fields[table+"."+key]; p != nil && !v.IsList {
+			*p = v.Str
 		}
 	})
 	if err != nil {
@@ -128,9 +228,9 @@ func ContainerdRoot(root hostfs.Root) (string, error) {
 		return containerdDefaultRoot, fmt.Errorf("containerd: reading %q: %w", containerdConfig, unwrapPath(err))
 	}
 	dir := ""
-	err = scanTOML(data, func(table, key, val string) {
-		if table == "" && key == "root" {
-			dir = val
+	err = scanTOML(data, func(table, key string, v tomlValue) {
+		if table == "" && key == "root" && !v.IsList {
+			dir = v.Str
 		}
 	})
 	switch {

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,5 +109,74 @@ func TestContainerdRoot(t *testing.T) {
 				t.Errorf("got %q, %v; want %q (error: %v)", got, err, tc.want, tc.isErr)
 			}
 		})
+	}
+}
+
+// TestScanTOMLArrays: arrays of strings, on one line or many, with
+// comments and brackets inside strings; arrays of anything else are
+// skipped, and so is an array that never closes.
+func TestScanTOMLArrays(t *testing.T) {
+	in := `[crio]
+one = [ "a", 'b' ] # comment
+many = [
+  "overlay.mountopt=nodev,metacopy=on", # a comment ] with a bracket
+  "x]y",
+]
+empty = []
+numbers = [1, 2]
+after = "still read"
+open = [ "never closed",
+`
+	got := map[string]tomlValue{}
+	if err := scanTOML([]byte(in), func(table, key string, v tomlValue) { got[table+"."+key] = v }); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]tomlValue{
+		"crio.one":   {List: []string{"a", "b"}, IsList: true},
+		"crio.many":  {List: []string{"overlay.mountopt=nodev,metacopy=on", "x]y"}, IsList: true},
+		"crio.empty": {List: []string{}, IsList: true},
+		"crio.after": {Str: "still read"},
+	}
+	if len(got) != len(want) {
+		t.Errorf("keys %v; want %v", got, want)
+	}
+	for k, w := range want {
+		if g, ok := got[k]; !ok || g.Str != w.Str || g.IsList != w.IsList || !slices.Equal(g.List, w.List) {
+			t.Errorf("%s = %+v; want %+v", k, g, w)
+		}
+	}
+}
+
+// TestContainersStorages: CRI-O's config moves its store: crio.conf, then
+// the drop-ins in lexical order, each over the last; storage_option
+// replaces the driver options only when it lists some; a broken drop-in
+// is an error and changes nothing. Without CRI-O's config both entries
+// are storage.conf's store.
+func TestContainersStorages(t *testing.T) {
+	base := StorageConf{File: "/etc/containers/storage.conf", Driver: "overlay", GraphRoot: "/var/lib/containers/storage", RunRoot: storageRunRoot, MountOpt: "nodev"}
+	tree := map[string]string{
+		"etc/containers/storage.conf": "[storage]\ngraphroot = \"/var/lib/containers/storage\"\n[storage.options.overlay]\nmountopt = \"nodev\"\n",
+	}
+	got, errs := ContainersStorages(hostfstest.New(t, tree))
+	if len(errs) != 0 || len(got) != 2 || got[0] != base || got[1] != base {
+		t.Fatalf("no CRI-O config: %+v, %v; want storage.conf's store twice", got, errs)
+	}
+
+	tree["etc/crio/crio.conf"] = "[crio]\nroot = \"/data/crio/storage\"\nrunroot = \"/run/crio\"\nstorage_option = []\n[crio.runtime]\nroot = \"/not/this\"\n"
+	tree["etc/crio/crio.conf.d/10-moved.conf"] = "[crio]\nroot = \"/data/crio2/\"\n"
+	tree["etc/crio/crio.conf.d/20-options.conf"] = "[crio]\nstorage_option = [\n  \"overlay.mountopt=nodev,metacopy=on\",\n  \".mount_program=/usr/bin/fuse-overlayfs\",\n]\n"
+	tree["etc/crio/crio.conf.d/30-broken.conf"] = "[crio]\nroot = \"relative\"\n"
+	tree["etc/crio/crio.conf.d/README"] = "[crio]\nroot = \"/not/a/drop-in\"\n"
+	got, errs = ContainersStorages(hostfstest.New(t, tree))
+	want := StorageConf{File: "/etc/crio/crio.conf.d/20-options.conf", Driver: "overlay", GraphRoot: "/data/crio2", RunRoot: "/run/crio",
+		MountOpt: "nodev,metacopy=on", MountProgram: "/usr/bin/fuse-overlayfs"}
+	if len(got) != 2 || got[0] != base || got[1] != want {
+		t.Errorf("got %+v; want storage.conf's %+v, then CRI-O's %+v", got, base, want)
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "30-broken.conf") || !strings.Contains(errs[0].Error(), "not an absolute path") {
+		t.Errorf("errors %v; want one, for 30-broken.conf", errs)
+	}
+	if !got[1].Metacopy() {
+		t.Error("CRI-O's storage_option mountopt does not turn metacopy on")
 	}
 }
