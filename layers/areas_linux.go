@@ -31,7 +31,8 @@ type storeLayout struct {
 	sub     string            // "diff" or "fs"
 	areas   map[string]string // subdir of root -> category
 	dirs    []layoutDir
-	claimed []string // subtrees walked by others (nested stores)
+	claimed []string  // subtrees walked by others (nested stores)
+	cs      *cStorage // the store of a StoreCStorage layout
 }
 
 // layouts lists the storage dirs present on the host.
@@ -58,8 +59,8 @@ func (s *Storage) layouts() []*storeLayout {
 				areas: map[string]string{"io.containerd.content.v1.content": "content store"}})
 		}
 	}
-	if c := s.cs; c != nil {
-		out = append(out, &storeLayout{store: StoreCStorage, root: c.graphRoot, driver: path.Join(c.graphRoot, "overlay"), sub: "diff",
+	for _, c := range s.cs {
+		out = append(out, &storeLayout{store: StoreCStorage, cs: c, root: c.graphRoot, driver: path.Join(c.graphRoot, "overlay"), sub: "diff",
 			areas: map[string]string{"overlay-images": "image metadata", "overlay-layers": "image metadata",
 				"overlay-containers": "containers", "volumes": "volumes"}})
 	}
@@ -244,7 +245,7 @@ func (s *Storage) isUpperOrInit(dir string) bool {
 			}
 		}
 	}
-	if c := s.cs; c != nil {
+	for _, c := range s.cs {
 		for _, ct := range c.containers {
 			if dir == c.layerDir(ct.Layer) {
 				return true

@@ -11,8 +11,9 @@ import (
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 )
 
-// containers/storage (Podman, CRI-O, Buildah), in the rootful graphroot
-// that storage.conf names (inspect.ContainersStorage); see
+// containers/storage (Podman, CRI-O, Buildah), in the rootful graphroots
+// that storage.conf and CRI-O's config name (inspect.ContainersStorages);
+// see
 // ../shared/notes/layers.md §4.3:
 //
 //	overlay/<id>/{diff,link,lower,work,merged}, overlay/l/
@@ -68,8 +69,36 @@ func parseCSLayers(data []byte) ([]*csLayer, error) {
 	return out, nil
 }
 
-func loadCStorage(root hostfs.Root) (*cStorage, error) {
-	conf, confErr := inspect.ContainersStorage(root)
+// loadCStorages reads every containers/storage store of the host: one
+// per graphroot that storage.conf or CRI-O's config names and that has an
+// overlay dir.
+func loadCStorages(root hostfs.Root) ([]*cStorage, []string, error) {
+	confs, errs := inspect.ContainersStorages(root)
+	var warnings []string
+	for _, err := range errs {
+		warnings = append(warnings, err.Error())
+	}
+	var out []*cStorage
+	seen := map[string]bool{}
+	for _, conf := range confs {
+		if seen[conf.GraphRoot] {
+			continue
+		}
+		seen[conf.GraphRoot] = true
+		cs, err := loadCStorage(root, conf)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cs != nil {
+			out = append(out, cs)
+		}
+	}
+	return out, warnings, nil
+}
+
+// loadCStorage reads the store at conf's graphroot; nil when it has no
+// overlay dir.
+func loadCStorage(root hostfs.Root, conf inspect.StorageConf) (*cStorage, error) {
 	s := &cStorage{graphRoot: conf.GraphRoot, metacopy: conf.Metacopy(), layers: map[string]*csLayer{}, containers: map[string]*csContainer{}}
 	if _, err := inspect.ReadStateDir(root, path.Join(s.graphRoot, "overlay")); err != nil {
 		switch {
@@ -79,9 +108,6 @@ func loadCStorage(root hostfs.Root) (*cStorage, error) {
 			return nil, &PrivilegeError{Path: path.Join(s.graphRoot, "overlay"), Missing: "root (CAP_DAC_READ_SEARCH)", Err: err}
 		}
 		return nil, fmt.Errorf("layers: containers/storage %q: %w", s.graphRoot, err)
-	}
-	if confErr != nil {
-		s.warnings = append(s.warnings, confErr.Error()+": using the default graphroot")
 	}
 	if conf.MountProgram != "" {
 		s.warnings = append(s.warnings, fmt.Sprintf("containers/storage mounts its layers with %s (%s), not the kernel's overlay: ctx reads them as the kernel's, so hidden bytes and diffs may be off",

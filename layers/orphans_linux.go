@@ -95,10 +95,10 @@ func (s *Storage) referenced(l *storeLayout, ld layoutDir, mounted map[string]bo
 			return true
 		}
 	case StoreCStorage:
-		if s.cs.layers[ld.id] != nil {
+		if l.cs.layers[ld.id] != nil {
 			return true
 		}
-		for _, c := range s.cs.containers {
+		for _, c := range l.cs.containers {
 			if c.Layer == ld.id {
 				return true
 			}

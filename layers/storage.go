@@ -54,7 +54,7 @@ type Storage struct {
 	opts   Options
 	rt     *inspect.Runtimes
 	docker *dockerStore
-	cs     *cStorage
+	cs     []*cStorage // one per graphroot
 	// ctrdRoots are the containerd snapshotter roots to look in.
 	ctrdRoots []string
 	// snapRoots are the snapshotter roots with a metadata.db, dockerd's
@@ -105,13 +105,14 @@ func (s *Storage) loadStores() error {
 		s.warnings = append(s.warnings, d.warnings...)
 	}
 	s.loadContainerdRoots()
-	cs, err := loadCStorage(s.root)
+	cs, warnings, err := loadCStorages(s.root)
 	if err != nil {
 		return err
 	}
 	s.cs = cs
-	if cs != nil {
-		s.warnings = append(s.warnings, cs.warnings...)
+	s.warnings = append(s.warnings, warnings...)
+	for _, c := range cs {
+		s.warnings = append(s.warnings, c.warnings...)
 	}
 	return nil
 }
@@ -205,8 +206,9 @@ func (s *Storage) stopped(c *inspect.Container, cause error) (*Target, error) {
 			t.spec, t.dockerC = spec, s.docker.containers[c.ID]
 			return t, nil
 		}
-	case (c.Runtime == "podman" || c.Runtime == "crio") && s.cs != nil && s.cs.containers[c.ID] != nil:
-		spec, err := s.csContainerSpec(s.cs.containers[c.ID])
+	case (c.Runtime == "podman" || c.Runtime == "crio") && s.csOf(c.ID) != nil:
+		cs := s.csOf(c.ID)
+		spec, err := s.csContainerSpec(cs, cs.containers[c.ID])
 		if err != nil {
 			return nil, err
 		}
@@ -267,9 +269,19 @@ func (s *Storage) dockerImageSpec(im *dockerImage) (*stackSpec, error) {
 	return spec, nil
 }
 
-func (s *Storage) csContainerSpec(c *csContainer) (*stackSpec, error) {
-	spec := &stackSpec{source: "containers.json", ns: trustedNS, topN: s.opts.TopN, metacopy: s.cs.metacopy}
-	chain, err := s.cs.chain(c.Layer)
+// csOf is the containers/storage store that has container id, or nil.
+func (s *Storage) csOf(id string) *cStorage {
+	for _, c := range s.cs {
+		if c.containers[id] != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+func (s *Storage) csContainerSpec(cs *cStorage, c *csContainer) (*stackSpec, error) {
+	spec := &stackSpec{source: "containers.json", ns: trustedNS, topN: s.opts.TopN, metacopy: cs.metacopy}
+	chain, err := cs.chain(c.Layer)
 	if err != nil {
 		return nil, fmt.Errorf("layers: containers/storage: %w", err)
 	}
@@ -278,13 +290,14 @@ func (s *Storage) csContainerSpec(c *csContainer) (*stackSpec, error) {
 		if i == 0 {
 			role = RoleUpper
 		}
-		spec.layers = append(spec.layers, layerSpec{Role: role, Layer: s.csLayer(l)})
+		spec.layers = append(spec.layers, layerSpec{Role: role, Layer: cs.layer(l)})
 	}
 	return spec, nil
 }
 
-func (s *Storage) csLayer(l *csLayer) Layer {
-	out := Layer{ID: l.ID, Store: StoreCStorage, Dir: s.cs.layerDir(l.ID), DiffID: l.DiffDigest}
+// layer is l as a Layer of this store.
+func (c *cStorage) layer(l *csLayer) Layer {
+	out := Layer{ID: l.ID, Store: StoreCStorage, Dir: c.layerDir(l.ID), DiffID: l.DiffDigest}
 	if l.DiffSize != nil {
 		n := *l.DiffSize
 		out.StoredSize = &n
@@ -307,9 +320,9 @@ func (s *Storage) containerOfSpec(spec *stackSpec) *inspect.Container {
 			}
 		}
 	case StoreCStorage:
-		if s.cs != nil {
-			for _, c := range s.cs.containers {
-				if c.Layer == up.ID {
+		for _, cs := range s.cs {
+			for _, c := range cs.containers {
+				if c.Layer == up.ID && up.Dir == cs.layerDir(c.Layer) {
 					return s.named("podman", c.ID)
 				}
 			}
@@ -506,8 +519,8 @@ func (s *Storage) relativeBase(o *inspect.Overlay) string {
 	if s.docker != nil {
 		cands = append(cands, s.docker.driverDir)
 	}
-	if s.cs != nil {
-		cands = append(cands, path.Join(s.cs.graphRoot, "overlay"))
+	for _, c := range s.cs {
+		cands = append(cands, path.Join(c.graphRoot, "overlay"))
 	}
 	for _, c := range cands {
 		if existsInRoot(s.root, path.Join(c, rel)) {
@@ -552,7 +565,10 @@ func (s *Storage) identify(dir, role string) layerSpec {
 		ls.ChainID, ls.SnapshotKey = s.snapshotNames(m[1], m[2])
 		return ls
 	}
-	if c := s.cs; c != nil && strings.HasPrefix(dir, c.graphRoot+"/overlay/") {
+	for _, c := range s.cs {
+		if !strings.HasPrefix(dir, c.graphRoot+"/overlay/") {
+			continue
+		}
 		rest := strings.TrimPrefix(dir, c.graphRoot+"/overlay/")
 		if link, ok := strings.CutPrefix(rest, "l/"); ok && isShortLink(link) {
 			if id, ok := readShortLink(s.root, path.Join(c.graphRoot, "overlay"), link); ok {
@@ -562,7 +578,7 @@ func (s *Storage) identify(dir, role string) layerSpec {
 		}
 		if id, ok := strings.CutSuffix(rest, "/diff"); ok && isHexID(id) {
 			if l := c.layers[id]; l != nil {
-				ls.Layer = s.csLayer(l)
+				ls.Layer = c.layer(l)
 			} else {
 				ls.ID, ls.Store = id, StoreCStorage
 			}
@@ -570,6 +586,7 @@ func (s *Storage) identify(dir, role string) layerSpec {
 				ls.Role = RoleImage
 			}
 		}
+		return ls
 	}
 	return ls
 }
@@ -587,7 +604,7 @@ func (s *Storage) allTargets() ([]*Target, []string) {
 	if d := s.docker; d != nil {
 		out, warnings = s.dockerTargets(d, seen)
 	}
-	if c := s.cs; c != nil {
+	for _, c := range s.cs {
 		ts, ws := s.csTargets(c, seen)
 		out, warnings = append(out, ts...), append(warnings, ws...)
 	}
@@ -646,7 +663,7 @@ func (s *Storage) csTargets(c *cStorage, seen map[string]bool) ([]*Target, []str
 	var out []*Target
 	var warnings []string
 	for _, id := range slices.Sorted(maps.Keys(c.containers)) {
-		spec, err := s.csContainerSpec(c.containers[id])
+		spec, err := s.csContainerSpec(c, c.containers[id])
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("containers/storage container %s: %v", shortDigest(id), err))
 			continue
@@ -662,7 +679,7 @@ func (s *Storage) csTargets(c *cStorage, seen map[string]bool) ([]*Target, []str
 		}
 		spec := &stackSpec{source: "layers.json", ns: trustedNS}
 		for _, l := range chain {
-			spec.layers = append(spec.layers, layerSpec{Role: RoleImage, Layer: s.csLayer(l)})
+			spec.layers = append(spec.layers, layerSpec{Role: RoleImage, Layer: c.layer(l)})
 		}
 		out = append(out, &Target{Kind: "image", Image: &Image{ID: im.ID, Names: im.Names, Store: StoreCStorage}, spec: spec})
 	}

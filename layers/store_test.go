@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"maps"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -371,6 +372,68 @@ func TestContainersStorage(t *testing.T) {
 				t.Errorf("total %d; du says %d", roots[0].Total.Disk, want)
 			}
 		})
+	}
+}
+
+// TestCRIOMovedStore: CRI-O's config moves its store away from
+// storage.conf's: both stores are read, each container resolves to the
+// layers of its own store (CRI-O's named from its userdata in the moved
+// runroot, metacopy on from its storage_option), and du --all sizes both
+// graphroots as du does.
+func TestCRIOMovedStore(t *testing.T) {
+	pl1, pl2, pc := strings.Repeat("4", 64), strings.Repeat("5", 64), strings.Repeat("6", 64)
+	cl1, cl2, cc := strings.Repeat("a", 64), strings.Repeat("b", 64), strings.Repeat("c", 64)
+	store := func(g, l1, l2, c, name string) map[string]string {
+		return map[string]string{
+			g + "/overlay/" + l1 + "/diff/usr/lib/lib" + name + ".so": strings.Repeat("x", 8000),
+			g + "/overlay/" + l2 + "/diff/var/cache/" + name + ".db":  strings.Repeat("a", 300),
+			g + "/overlay-layers/layers.json":                         `[{"id":"` + l1 + `"},{"id":"` + l2 + `","parent":"` + l1 + `"}]`,
+			g + "/overlay-images/images.json":                         `[{"id":"` + strings.Repeat(name[:1], 64) + `","names":["localhost/` + name + `:latest"],"layer":"` + l1 + `"}]`,
+			g + "/overlay-containers/containers.json":                 `[{"id":"` + c + `","names":["` + name + `"],"layer":"` + l2 + `"}]`,
+		}
+	}
+	tree := store("var/lib/containers/storage", pl1, pl2, pc, "db")
+	maps.Copy(tree, store("data/crio/storage", cl1, cl2, cc, "web"))
+	tree["etc/crio/crio.conf"] = "[crio]\nroot = \"/data/crio/storage\"\nrunroot = \"/run/crio\"\nstorage_option = [ \"overlay.mountopt=nodev,metacopy=on\" ]\n"
+	tree["run/crio/overlay-containers/"+cc+"/userdata/config.json"] = `{"annotations":{"io.kubernetes.pod.name":"web-0","io.kubernetes.pod.namespace":"default",` +
+		`"io.kubernetes.container.name":"web","io.kubernetes.cri-o.ContainerType":"container"}}`
+	root := hostfstest.New(t, tree)
+	s := openFixture(t, root)
+
+	for _, tc := range []struct {
+		spec, graph, upper, runtime string
+		metacopy                    bool
+	}{
+		{spec: "db", graph: "/var/lib/containers/storage", upper: pl2, runtime: "podman"},
+		{spec: cc, graph: "/data/crio/storage", upper: cl2, runtime: "crio", metacopy: true},
+	} {
+		tg := resolve(t, s, tc.spec)
+		st, err := s.Stack(context.Background(), tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tg.Container == nil || tg.Container.Runtime != tc.runtime || tg.spec.metacopy != tc.metacopy {
+			t.Errorf("%s: container %+v, metacopy %v; want runtime %s, metacopy %v", tc.spec, tg.Container, tg.spec.metacopy, tc.runtime, tc.metacopy)
+		}
+		if len(st.Layers) != 2 || st.Layers[0].ID != tc.upper || st.Layers[0].Dir != path.Join(tc.graph, "overlay", tc.upper, "diff") ||
+			st.Layers[1].Usage == nil || st.Layers[1].Usage.Apparent != 8000 {
+			t.Errorf("%s: stack %+v; want its upper in %s over an 8000-byte layer", tc.spec, st.Layers, tc.graph)
+		}
+	}
+	rep, roots, err := s.DuAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Images) != 2 || len(rep.Containers) != 2 || len(roots) != 2 {
+		t.Fatalf("images %+v containers %d roots %+v; want 2 of each", rep.Images, len(rep.Containers), roots)
+	}
+	for _, r := range roots {
+		if want := duBytes(t, root.Host(r.Dir))[0]; r.Total.Disk != want {
+			t.Errorf("%s: total %d; du says %d", r.Dir, r.Total.Disk, want)
+		}
+	}
+	if roots[0].Dir == roots[1].Dir {
+		t.Errorf("one graphroot twice: %+v", roots)
 	}
 }
 

@@ -69,7 +69,8 @@ func newCmdLayers(f *Factory) *cobra.Command {
 storage dirs themselves: Docker overlay2 (with layerdb; data-root from
 /etc/docker/daemon.json), containerd's overlayfs snapshotter (root from
 /etc/containerd/config.toml), containers/storage (Podman, CRI-O; graphroot and
-mount options from /etc/containers/storage.conf), or any overlay mounted at a
+mount options from /etc/containers/storage.conf, and CRI-O's own store where
+/etc/crio/crio.conf or crio.conf.d moves it), or any overlay mounted at a
 process's root. No engine API is needed and nothing is mounted. With Docker's
 containerd image store (no overlay2 dir) a container's layers are the system
 containerd's snapshots: the one keyed by its ID and its parents, found in a
