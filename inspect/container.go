@@ -20,6 +20,9 @@ type Container struct {
 	Labels    map[string]string `json:"labels,omitempty"`
 	// Sandbox marks a Kubernetes pod's sandbox (pause) container.
 	Sandbox bool `json:"sandbox,omitempty"`
+	// User runs the container with a rootless runtime (Podman in a
+	// user's home); empty for the system's runtimes.
+	User string `json:"user,omitempty"`
 }
 
 // Pod is the Kubernetes pod a container belongs to.
@@ -45,6 +48,13 @@ func (c *Container) Label() string {
 		return ""
 	}
 	switch {
+	case c.User != "":
+		// Rootless names are only unique per user.
+		name := c.Name
+		if name == "" {
+			name = c.ShortID()
+		}
+		return c.Runtime + ":" + name + " (" + c.User + ")"
 	case c.Name != "":
 		return c.Runtime + ":" + c.Name
 	case c.Namespace != "":

@@ -72,7 +72,7 @@ func (s *Storage) list(l *storeLayout) error {
 	if l.driver == "" {
 		return nil
 	}
-	f, err := inspect.OpenInRoot(s.root, l.driver, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
+	f, err := s.scan.confine.open(s.root, l.driver, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,11 @@ func (s *Storage) DuAll(ctx context.Context) (*Report, []StorageRoot, error) {
 	for _, p := range plans {
 		areas, tot := s.sumPlan(p, rep)
 		rep.Areas = append(rep.Areas, areas...)
-		roots = append(roots, StorageRoot{Dir: p.layout.root, Store: p.layout.store, Total: tot})
+		r := StorageRoot{Dir: p.layout.root, Store: p.layout.store, Total: tot}
+		if c := p.layout.cs; c != nil && c.owner != nil {
+			r.User = c.owner.user
+		}
+		roots = append(roots, r)
 	}
 	// A storage dir nested in another (dockerd's own containerd under
 	// /var/lib/docker) has its own areas; the outer dir's total includes

@@ -4,11 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path"
-
-	"github.com/ctx-tools/ctx/inspect"
-	"github.com/ctx-tools/ctx/inspect/hostfs"
 )
 
 // containers/storage (Podman, CRI-O, Buildah), in the rootful graphroots
@@ -52,6 +48,19 @@ type cStorage struct {
 	images     []*csImage
 	containers map[string]*csContainer
 	warnings   []string
+	// ns is the overlay xattr namespace of its mounts: trusted.overlay.,
+	// or user.overlay. in a rootless store.
+	ns string
+	// owner is the user of a rootless store (nil for a rootful one),
+	// whose home confines every open in it.
+	owner *storeOwner
+}
+
+// storeOwner is the user whose home holds a rootless store.
+type storeOwner struct {
+	user string
+	uid  uint32
+	home string
 }
 
 // parseCSLayers parses layers.json or volatile-layers.json.
@@ -67,90 +76,6 @@ func parseCSLayers(data []byte) ([]*csLayer, error) {
 		}
 	}
 	return out, nil
-}
-
-// loadCStorages reads every containers/storage store of the host: one
-// per graphroot that storage.conf or CRI-O's config names and that has an
-// overlay dir.
-func loadCStorages(root hostfs.Root) ([]*cStorage, []string, error) {
-	confs, errs := inspect.ContainersStorages(root)
-	var warnings []string
-	for _, err := range errs {
-		warnings = append(warnings, err.Error())
-	}
-	var out []*cStorage
-	seen := map[string]bool{}
-	for _, conf := range confs {
-		if seen[conf.GraphRoot] {
-			continue
-		}
-		seen[conf.GraphRoot] = true
-		cs, err := loadCStorage(root, conf)
-		if err != nil {
-			return nil, nil, err
-		}
-		if cs != nil {
-			out = append(out, cs)
-		}
-	}
-	return out, warnings, nil
-}
-
-// loadCStorage reads the store at conf's graphroot; nil when it has no
-// overlay dir.
-func loadCStorage(root hostfs.Root, conf inspect.StorageConf) (*cStorage, error) {
-	s := &cStorage{graphRoot: conf.GraphRoot, metacopy: conf.Metacopy(), layers: map[string]*csLayer{}, containers: map[string]*csContainer{}}
-	if _, err := inspect.ReadStateDir(root, path.Join(s.graphRoot, "overlay")); err != nil {
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			return nil, nil
-		case hostfs.IsPermission(err):
-			return nil, &PrivilegeError{Path: path.Join(s.graphRoot, "overlay"), Missing: "root (CAP_DAC_READ_SEARCH)", Err: err}
-		}
-		return nil, fmt.Errorf("layers: containers/storage %q: %w", s.graphRoot, err)
-	}
-	if conf.MountProgram != "" {
-		s.warnings = append(s.warnings, fmt.Sprintf("containers/storage mounts its layers with %s (%s), not the kernel's overlay: ctx reads them as the kernel's, so hidden bytes and diffs may be off",
-			conf.MountProgram, conf.File))
-	}
-	read := func(p string) []byte {
-		b, err := inspect.ReadStateFile(root, p)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: reading %q: %v", p, err))
-		}
-		return b
-	}
-	for _, f := range []string{"layers.json", "volatile-layers.json"} {
-		p := path.Join(s.graphRoot, "overlay-layers", f)
-		if b := read(p); b != nil {
-			list, err := parseCSLayers(b)
-			if err != nil {
-				s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: %q: %v", p, err))
-			}
-			for _, l := range list {
-				s.layers[l.ID] = l
-			}
-		}
-	}
-	if b := read(path.Join(s.graphRoot, "overlay-images", "images.json")); b != nil {
-		if err := json.Unmarshal(b, &s.images); err != nil {
-			s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: images.json: %v", err))
-		}
-	}
-	for _, f := range []string{"containers.json", "volatile-containers.json"} {
-		if b := read(path.Join(s.graphRoot, "overlay-containers", f)); b != nil {
-			var list []*csContainer
-			if err := json.Unmarshal(b, &list); err != nil {
-				s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: %s: %v", f, err))
-			}
-			for _, c := range list {
-				if c != nil && c.ID != "" {
-					s.containers[c.ID] = c
-				}
-			}
-		}
-	}
-	return s, nil
 }
 
 // layerDir is the host path of a layer's contents.

@@ -134,6 +134,8 @@ type Image struct {
 	// Namespace is a containerd image's namespace (k8s.io, moby, ...).
 	Namespace string `json:"namespace,omitempty"`
 	Store     string `json:"store"`
+	// User is the user whose rootless store holds the image.
+	User string `json:"user,omitempty"`
 }
 
 // Label is how tables name the target: runtime:name, an image name, or
@@ -143,10 +145,14 @@ func (t *Target) Label() string {
 	case t.Container != nil:
 		return t.Container.Label()
 	case t.Image != nil:
+		name := shortDigest(t.Image.ID)
 		if len(t.Image.Names) > 0 {
-			return t.Image.Names[0]
+			name = t.Image.Names[0]
 		}
-		return shortDigest(t.Image.ID)
+		if t.Image.User != "" {
+			name += " (" + t.Image.User + ")"
+		}
+		return name
 	}
 	return "pid " + strconv.Itoa(t.PID)
 }
@@ -173,6 +179,8 @@ type StorageRoot struct {
 	Dir   string `json:"dir"`
 	Store string `json:"store"`
 	Total Sizes  `json:"total"`
+	// User owns a rootless store (in the user's home).
+	User string `json:"user,omitempty"`
 }
 
 // Orphan is a layer dir no image, container, build cache record or mount

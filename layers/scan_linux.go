@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ctx-tools/ctx/inspect"
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 )
 
@@ -49,6 +48,9 @@ type scanner struct {
 	cache *layerCache
 	// counted is the node whose walk gave each dir's Usage.
 	counted map[string]*layerNode
+	// confine lists the users' home dirs below which no layer dir is
+	// opened through a symlink (rootless stores).
+	confine confined
 }
 
 func newScanner(root hostfs.Root, opts Options) *scanner {
@@ -110,10 +112,11 @@ func (s *scanner) add(spec *stackSpec) []*layerNode {
 }
 
 // openDir opens a layer dir through the host root, never following a
-// symlink as its last component, and stats it.
+// symlink as its last component (nor any below a confining home dir), and
+// stats it.
 func (s *scanner) openDir(dir string) (*os.File, unix.Stat_t, error) {
 	var st unix.Stat_t
-	f, err := inspect.OpenInRoot(s.root, dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
+	f, err := s.confine.open(s.root, dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
 	if err != nil {
 		if hostfs.IsPermission(err) {
 			return nil, st, &PrivilegeError{Path: dir, Missing: "root (CAP_DAC_READ_SEARCH)", Err: err}

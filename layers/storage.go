@@ -113,6 +113,7 @@ func (s *Storage) loadStores() error {
 	s.warnings = append(s.warnings, warnings...)
 	for _, c := range cs {
 		s.warnings = append(s.warnings, c.warnings...)
+		s.scan.confine = append(s.scan.confine, c.confine()...)
 	}
 	return nil
 }
@@ -269,6 +270,20 @@ func (s *Storage) dockerImageSpec(im *dockerImage) (*stackSpec, error) {
 	return spec, nil
 }
 
+// named names container id of store c: from the runtimes' state, or, in
+// a rootless store (which no runtime state ctx reads covers), from
+// containers.json, with its user.
+func (c *cStorage) named(s *Storage, id string) *inspect.Container {
+	if c.owner == nil {
+		return s.named("podman", id)
+	}
+	out := &inspect.Container{Runtime: "podman", ID: id, User: c.owner.user}
+	if names := c.containers[id].Names; len(names) > 0 {
+		out.Name = names[0]
+	}
+	return out
+}
+
 // csOf is the containers/storage store that has container id, or nil.
 func (s *Storage) csOf(id string) *cStorage {
 	for _, c := range s.cs {
@@ -280,7 +295,7 @@ func (s *Storage) csOf(id string) *cStorage {
 }
 
 func (s *Storage) csContainerSpec(cs *cStorage, c *csContainer) (*stackSpec, error) {
-	spec := &stackSpec{source: "containers.json", ns: trustedNS, topN: s.opts.TopN, metacopy: cs.metacopy}
+	spec := &stackSpec{source: "containers.json", ns: cs.ns, topN: s.opts.TopN, metacopy: cs.metacopy}
 	chain, err := cs.chain(c.Layer)
 	if err != nil {
 		return nil, fmt.Errorf("layers: containers/storage: %w", err)
@@ -668,7 +683,7 @@ func (s *Storage) csTargets(c *cStorage, seen map[string]bool) ([]*Target, []str
 			warnings = append(warnings, fmt.Sprintf("containers/storage container %s: %v", shortDigest(id), err))
 			continue
 		}
-		out = append(out, &Target{Kind: "container", Container: s.named("podman", id), spec: spec})
+		out = append(out, &Target{Kind: "container", Container: c.named(s, id), spec: spec})
 		seen[id] = true
 	}
 	for _, im := range c.images {
@@ -681,7 +696,11 @@ func (s *Storage) csTargets(c *cStorage, seen map[string]bool) ([]*Target, []str
 		for _, l := range chain {
 			spec.layers = append(spec.layers, layerSpec{Role: RoleImage, Layer: c.layer(l)})
 		}
-		out = append(out, &Target{Kind: "image", Image: &Image{ID: im.ID, Names: im.Names, Store: StoreCStorage}, spec: spec})
+		img := &Image{ID: im.ID, Names: im.Names, Store: StoreCStorage}
+		if c.owner != nil {
+			img.User = c.owner.user
+		}
+		out = append(out, &Target{Kind: "image", Image: img, spec: spec})
 	}
 	return out, warnings
 }

@@ -1,0 +1,106 @@
+//go:build linux
+
+package layers
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ctx-tools/ctx/inspect"
+	"github.com/ctx-tools/ctx/inspect/hostfs"
+)
+
+// maxStoreFile bounds a store metadata file read beneath a base, as
+// inspect.ReadStateFile bounds the others.
+const maxStoreFile = 4 << 20
+
+// confined lists the dirs below which ctx follows no symlink at all: the
+// home dirs that hold users' rootless stores. Below a home dir the user
+// controls every path component, so a symlink there (a layer's diff, the
+// store itself, a metadata file) could point a root walk or read anywhere
+// on the host. The home dir itself comes from /etc/passwd, whose paths
+// are the administrator's.
+type confined []string
+
+// base returns the dir confining hostPath, or "" when none does.
+func (c confined) base(hostPath string) string {
+	for _, b := range c {
+		if strings.HasPrefix(hostPath, b+"/") {
+			return b
+		}
+	}
+	return ""
+}
+
+// open opens hostPath through the host root, or, below a confining dir,
+// beneath it.
+func (c confined) open(root hostfs.Root, hostPath string, flags int) (*os.File, error) {
+	if b := c.base(hostPath); b != "" {
+		return openBeneath(root, b, hostPath, flags)
+	}
+	return inspect.OpenInRoot(root, hostPath, flags)
+}
+
+// readFile reads a store metadata file: a regular file of at most
+// maxStoreFile bytes, opened as open does.
+func (c confined) readFile(root hostfs.Root, hostPath string) ([]byte, error) {
+	if c.base(hostPath) == "" {
+		return inspect.ReadStateFile(root, hostPath)
+	}
+	f, err := c.open(root, hostPath, unix.O_RDONLY|unix.O_NONBLOCK)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("%q is not a regular file", hostPath)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxStoreFile+1))
+	if err == nil && len(data) > maxStoreFile {
+		err = fmt.Errorf("%q is larger than %d MiB", hostPath, maxStoreFile>>20)
+	}
+	return data, err
+}
+
+// openBeneath opens hostPath, which lies below base, from base one
+// component at a time, each with O_NOFOLLOW: a symlink anywhere below
+// base fails the open (ELOOP or ENOTDIR) instead of being followed. base
+// itself is opened through the host root.
+func openBeneath(root hostfs.Root, base, hostPath string, flags int) (*os.File, error) {
+	rel := strings.TrimPrefix(path.Clean(hostPath), base+"/")
+	parts := strings.Split(rel, "/")
+	for _, p := range parts {
+		if p == "" || p == "." || p == ".." {
+			return nil, &os.PathError{Op: "open", Path: hostPath, Err: unix.EINVAL}
+		}
+	}
+	dir, err := inspect.OpenInRoot(root, base, unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return nil, err
+	}
+	fd := int(dir.Fd())
+	defer func() { dir.Close() }()
+	for _, p := range parts[:len(parts)-1] {
+		next, err := unix.Openat(fd, p, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: hostPath, Err: err}
+		}
+		dir.Close()
+		dir = os.NewFile(uintptr(next), base)
+		fd = next
+	}
+	last, err := unix.Openat(fd, parts[len(parts)-1], flags|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: hostPath, Err: err}
+	}
+	return os.NewFile(uintptr(last), root.Host(hostPath)), nil
+}

@@ -1,0 +1,215 @@
+//go:build linux
+
+package layers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ctx-tools/ctx/inspect"
+	"github.com/ctx-tools/ctx/inspect/hostfs"
+)
+
+// rootlessStore is where rootless Podman keeps a user's store, below the
+// home dir: containers/storage's default without XDG_DATA_HOME. A user's
+// own storage.conf (~/.config/containers) is not read: its graphroot is
+// the user's to point anywhere.
+const rootlessStore = ".local/share/containers/storage"
+
+// maxUsers bounds the /etc/passwd entries looked at for rootless stores.
+const maxUsers = 10_000
+
+// loadCStorages reads every containers/storage store of the host: one
+// per graphroot that storage.conf or CRI-O's config names and that has an
+// overlay dir, then the users' rootless stores.
+func loadCStorages(root hostfs.Root) ([]*cStorage, []string, error) {
+	confs, errs := inspect.ContainersStorages(root)
+	var warnings []string
+	for _, err := range errs {
+		warnings = append(warnings, err.Error())
+	}
+	var out []*cStorage
+	seen := map[string]bool{}
+	for _, conf := range confs {
+		if seen[conf.GraphRoot] {
+			continue
+		}
+		seen[conf.GraphRoot] = true
+		cs, err := loadCStorage(root, conf, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cs != nil {
+			out = append(out, cs)
+		}
+	}
+	rootless, ws := loadRootless(root, seen)
+	return append(out, rootless...), append(warnings, ws...), nil
+}
+
+// loadRootless finds the rootless stores in the homes of /etc/passwd's
+// users (uid 0 aside: root's Podman is rootful). A store counts only when
+// no symlink leads to it below the home dir and it is owned by the user.
+// One user's store that cannot be read is a warning, not an error.
+func loadRootless(root hostfs.Root, seen map[string]bool) ([]*cStorage, []string) {
+	data, err := inspect.ReadStateFile(root, "/etc/passwd")
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, []string{fmt.Sprintf("rootless stores: reading /etc/passwd: %v", err)}
+	}
+	var out []*cStorage
+	var warnings []string
+	denied := 0
+	for i, line := range strings.Split(string(data), "\n") {
+		if i == maxUsers {
+			warnings = append(warnings, fmt.Sprintf("rootless stores: looked at the first %d users of /etc/passwd only", maxUsers))
+			break
+		}
+		o := passwdOwner(line)
+		if o == nil {
+			continue
+		}
+		graph := path.Join(o.home, rootlessStore)
+		if seen[graph] {
+			continue
+		}
+		seen[graph] = true
+		cs, err := loadRootlessStore(root, o, graph)
+		switch {
+		case hostfs.IsPermission(err):
+			denied++
+		case err != nil:
+			warnings = append(warnings, fmt.Sprintf("rootless store of %s skipped: %v", o.user, err))
+		case cs != nil:
+			out = append(out, cs)
+		}
+	}
+	if denied > 0 {
+		// One line, not one per user: without privilege every home is
+		// closed.
+		warnings = append(warnings, fmt.Sprintf("rootless stores: %d users' homes could not be read (needs root: CAP_DAC_READ_SEARCH)", denied))
+	}
+	return out, warnings
+}
+
+// passwdOwner reads one /etc/passwd line: nil for uid 0, a malformed
+// line, or a home dir that is not an absolute path below /.
+func passwdOwner(line string) *storeOwner {
+	f := strings.Split(line, ":")
+	if len(f) < 7 {
+		return nil
+	}
+	uid, err := strconv.ParseUint(f[2], 10, 32)
+	home := path.Clean(f[5])
+	if err != nil || uid == 0 || f[0] == "" || !path.IsAbs(f[5]) || home == "/" {
+		return nil
+	}
+	return &storeOwner{user: f[0], uid: uint32(uid), home: home}
+}
+
+// loadRootlessStore reads o's store at graph, nil when there is none.
+func loadRootlessStore(root hostfs.Root, o *storeOwner, graph string) (*cStorage, error) {
+	f, err := openBeneath(root, o.home, graph, unix.O_PATH|unix.O_DIRECTORY)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil
+	case errors.Is(err, unix.ELOOP), errors.Is(err, unix.ENOTDIR):
+		return nil, fmt.Errorf("a symlink on the way to %q", graph)
+	case err != nil:
+		return nil, err
+	}
+	var st unix.Stat_t
+	err = unix.Fstat(int(f.Fd()), &st)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	if st.Uid != o.uid {
+		return nil, fmt.Errorf("%q is owned by uid %d, not by %s (uid %d)", graph, st.Uid, o.user, o.uid)
+	}
+	return loadCStorage(root, inspect.StorageConf{Driver: "overlay", GraphRoot: graph}, o)
+}
+
+// loadCStorage reads the store at conf's graphroot; nil when it has no
+// overlay dir. owner is the user of a rootless store, nil for a rootful
+// one: then its mounts use user.* xattrs, and every file is read beneath
+// the user's home.
+func loadCStorage(root hostfs.Root, conf inspect.StorageConf, owner *storeOwner) (*cStorage, error) {
+	s := &cStorage{graphRoot: conf.GraphRoot, metacopy: conf.Metacopy(), layers: map[string]*csLayer{}, containers: map[string]*csContainer{},
+		ns: trustedNS, owner: owner}
+	if owner != nil {
+		s.ns = userNS
+	}
+	confine := s.confine()
+	if f, err := confine.open(root, path.Join(s.graphRoot, "overlay"), unix.O_RDONLY|unix.O_DIRECTORY); err == nil {
+		f.Close()
+	} else {
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, nil
+		case hostfs.IsPermission(err):
+			return nil, &PrivilegeError{Path: path.Join(s.graphRoot, "overlay"), Missing: "root (CAP_DAC_READ_SEARCH)", Err: err}
+		}
+		return nil, fmt.Errorf("layers: containers/storage %q: %w", s.graphRoot, err)
+	}
+	if conf.MountProgram != "" {
+		s.warnings = append(s.warnings, fmt.Sprintf("containers/storage mounts its layers with %s (%s), not the kernel's overlay: ctx reads them as the kernel's, so hidden bytes and diffs may be off",
+			conf.MountProgram, conf.File))
+	}
+	read := func(p string) []byte {
+		b, err := confine.readFile(root, p)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: reading %q: %v", p, err))
+		}
+		return b
+	}
+	for _, f := range []string{"layers.json", "volatile-layers.json"} {
+		p := path.Join(s.graphRoot, "overlay-layers", f)
+		if b := read(p); b != nil {
+			list, err := parseCSLayers(b)
+			if err != nil {
+				s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: %q: %v", p, err))
+			}
+			for _, l := range list {
+				s.layers[l.ID] = l
+			}
+		}
+	}
+	if b := read(path.Join(s.graphRoot, "overlay-images", "images.json")); b != nil {
+		if err := json.Unmarshal(b, &s.images); err != nil {
+			s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: images.json: %v", err))
+		}
+	}
+	for _, f := range []string{"containers.json", "volatile-containers.json"} {
+		if b := read(path.Join(s.graphRoot, "overlay-containers", f)); b != nil {
+			var list []*csContainer
+			if err := json.Unmarshal(b, &list); err != nil {
+				s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: %s: %v", f, err))
+			}
+			for _, c := range list {
+				if c != nil && c.ID != "" {
+					s.containers[c.ID] = c
+				}
+			}
+		}
+	}
+	return s, nil
+}
+
+// confine is the dir below which the store's paths are opened without
+// following symlinks: the owner's home, none for a rootful store.
+func (s *cStorage) confine() confined {
+	if s.owner == nil {
+		return nil
+	}
+	return confined{s.owner.home}
+}

@@ -1,0 +1,154 @@
+//go:build linux
+
+package layers
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
+)
+
+// TestRootlessStores: the users' rootless Podman stores are found from
+// /etc/passwd and sized as du sizes them, their containers and images
+// named with the user, and their overlay xattrs read in the user.*
+// namespace of a rootless mount. A store in a home is the user's to
+// shape, so none of these is followed or trusted: a store reached
+// through a symlink, a store owned by someone else, a layer dir or a
+// metadata file that is a symlink out of the home. Root's own home is
+// not a rootless store.
+func TestRootlessStores(t *testing.T) {
+	// The users' uid: the test's own, which owns the fixture, or, run as
+	// root (uid 0 has no rootless store), one the stores are given.
+	me := os.Getuid()
+	if me == 0 {
+		me = 4242
+	}
+	l1, l2, ct := strings.Repeat("1", 64), strings.Repeat("2", 64), strings.Repeat("3", 64)
+	evil, img := strings.Repeat("9", 64), strings.Repeat("8", 64)
+	store := func(home, name string) map[string]string {
+		g := home + "/.local/share/containers/storage/"
+		return map[string]string{
+			g + "overlay/" + l1 + "/diff/data/old.bin": strings.Repeat("o", 50_000),
+			g + "overlay/" + l1 + "/diff/usr/lib.so":   strings.Repeat("x", 8000),
+			g + "overlay/" + l2 + "/diff/data/":        "",
+			g + "overlay/" + l2 + "/diff/data/new.bin": strings.Repeat("n", 3000),
+			g + "overlay-layers/layers.json":           `[{"id":"` + l1 + `"},{"id":"` + l2 + `","parent":"` + l1 + `"}]`,
+			g + "overlay-images/images.json":           `[{"id":"` + img + `","names":["localhost/` + name + `:latest"],"layer":"` + l1 + `"}]`,
+			g + "overlay-containers/containers.json":   `[{"id":"` + ct + `","names":["` + name + `"],"layer":"` + l2 + `"}]`,
+		}
+	}
+	tree := map[string]string{
+		"etc/passwd": fmt.Sprintf("root:x:0:0:root:/root:/bin/bash\nalice:x:%d:%d::/home/alice:/bin/bash\n"+
+			"bob:x:%d:%d::/home/bob:/bin/bash\neve:x:%d:%d::/home/eve:/bin/sh\nmallory:x:%d:%d::/home/mallory:/bin/sh\n"+
+			"trudy:x:%d:%d::/home/trudy:/bin/sh\nbroken line\n",
+			me, me, me+1, me+1, me, me, me, me, me, me),
+		"home/eve/":              "",
+		"secret/layers.json":     `[{"id":"` + evil + `"}]`,
+		"secret/data/payroll.db": strings.Repeat("s", 77_777),
+		"home/mallory/.local/share/containers/storage/extra/": "",
+	}
+	for home, name := range map[string]string{"home/alice": "db", "home/bob": "web", "root": "admin", "home/mallory": "sneaky", "home/trudy": "tricky"} {
+		for k, v := range store(home, name) {
+			tree[k] = v
+		}
+	}
+	root := hostfstest.New(t, tree)
+	host := root.Host
+	// alice's upper dir is opaque, the rootless way: it hides data/old.bin.
+	setXattr(t, host("/home/alice/.local/share/containers/storage/overlay/"+l2+"/diff/data"), "user.overlay.opaque", "y")
+	// eve's store is alice's, through a symlink in eve's home.
+	if err := os.Symlink("/home/alice/.local", host("/home/eve/.local")); err != nil {
+		t.Fatal(err)
+	}
+	// mallory's container layer and trudy's layers.json point out of the
+	// home.
+	for _, ln := range [][3]string{{"mallory", "overlay/" + l2 + "/diff", "/secret"}, {"trudy", "overlay-layers/layers.json", "/secret/layers.json"}} {
+		p := host(path.Join("/home", ln[0], ".local/share/containers/storage", ln[1]))
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(ln[2], p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []string{"alice", "mallory", "trudy"} {
+		if err := os.Lchown(host("/home/"+u+"/.local/share/containers/storage"), me, me); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// bob's store exists but is not bob's: me owns it.
+
+	s := openFixture(t, root)
+	rep, roots, err := s.DuAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootsByUser := map[string]StorageRoot{}
+	for _, r := range roots {
+		rootsByUser[r.User] = r
+	}
+	if len(roots) != 3 || rootsByUser["alice"].Dir != "/home/alice/.local/share/containers/storage" ||
+		rootsByUser["mallory"].Dir != "/home/mallory/.local/share/containers/storage" || rootsByUser["trudy"].Dir != "/home/trudy/.local/share/containers/storage" {
+		t.Fatalf("roots %+v; want alice's, mallory's and trudy's stores only; warnings %q %q", roots, rep.Warnings, s.Warnings())
+	}
+	for _, r := range roots {
+		if want := duBytes(t, host(r.Dir))[0]; r.Total.Disk != want {
+			t.Errorf("%s: total %d; du says %d", r.Dir, r.Total.Disk, want)
+		}
+	}
+	warn := strings.Join(append(rep.Warnings, s.Warnings()...), "\n")
+	for _, w := range []string{"rootless store of bob skipped", "is owned by uid", "rootless store of eve skipped: a symlink", "/home/trudy/.local/share/containers/storage/overlay-layers/layers.json"} {
+		if !strings.Contains(warn, w) {
+			t.Errorf("warnings lack %q:\n%s", w, warn)
+		}
+	}
+
+	byLabel := map[string]*ContainerUsage{}
+	for _, c := range rep.Containers {
+		byLabel[c.Label] = c
+	}
+	a := byLabel["podman:db (alice)"]
+	if a == nil || a.Container.User != "alice" {
+		t.Fatalf("containers %v; want podman:db (alice)", slices.Collect(func(yield func(string) bool) {
+			for l := range byLabel {
+				if !yield(l) {
+					return
+				}
+			}
+		}))
+	}
+	if a.Writable.Apparent != 3000 || a.Incomplete {
+		t.Errorf("alice's writable layer %+v (incomplete %v); want 3000 apparent bytes", a.Writable, a.Incomplete)
+	}
+	if st := a.Stack; len(st.Layers) != 2 || st.Layers[0].Hides.Apparent != 50_000 {
+		t.Errorf("alice's stack %+v; want the upper to hide old.bin's 50000 bytes behind the user.overlay opaque dir", st.Layers)
+	}
+	m := byLabel["podman:sneaky (mallory)"]
+	if m == nil || !m.Incomplete || m.Writable.Apparent != 0 {
+		t.Errorf("mallory's container %+v; want its symlinked layer not walked (incomplete, 0 bytes)", m)
+	}
+	for _, l := range rep.Layers {
+		if l.ID == evil {
+			t.Errorf("a layer from the symlinked layers.json was read: %+v", l)
+		}
+	}
+	var images []string
+	for _, im := range rep.Images {
+		images = append(images, (&Target{Image: im.Image}).Label())
+	}
+	slices.Sort(images)
+	if want := []string{"localhost/db:latest (alice)", "localhost/sneaky:latest (mallory)"}; !slices.Equal(images, want) {
+		t.Errorf("images %q; want %q (trudy's layers.json is not read, so her image has no layers)", images, want)
+	}
+	for _, ar := range rep.Areas {
+		if ar.Sizes.Apparent == 77_777 {
+			t.Errorf("an area counted /secret's file: %+v", ar)
+		}
+	}
+}
