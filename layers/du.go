@@ -11,15 +11,17 @@ import (
 	"github.com/ctx-tools/ctx/inspect"
 )
 
-// refs records which images and containers use each layer dir.
+// refs records which images and containers use each layer dir. Images
+// are the image targets themselves: the same image ID in two stores (a
+// docker image and its copy in containerd or Podman) is two images.
 type refs struct {
-	images     map[string][]string // dir -> image IDs
-	containers map[string][]string // dir -> container labels
-	imageOf    map[string]string   // container ID -> image ID
+	images     map[string][]*Image // dir -> images
+	containers map[string][]string // dir -> container keys
+	imageOf    map[string]*Image   // container key -> its image
 }
 
 func (s *Storage) refsOf(targets []*Target) *refs {
-	r := &refs{images: map[string][]string{}, containers: map[string][]string{}, imageOf: map[string]string{}}
+	r := &refs{images: map[string][]*Image{}, containers: map[string][]string{}, imageOf: map[string]*Image{}}
 	for _, t := range targets {
 		if t.spec == nil {
 			continue
@@ -27,43 +29,56 @@ func (s *Storage) refsOf(targets []*Target) *refs {
 		for _, l := range t.spec.layers {
 			switch {
 			case t.Image != nil:
-				r.images[l.Dir] = appendUniq(r.images[l.Dir], t.Image.ID)
-			default:
-				r.containers[l.Dir] = appendUniq(r.containers[l.Dir], t.key())
+				if !slices.Contains(r.images[l.Dir], t.Image) {
+					r.images[l.Dir] = append(r.images[l.Dir], t.Image)
+				}
+			case !slices.Contains(r.containers[l.Dir], t.key()):
+				r.containers[l.Dir] = append(r.containers[l.Dir], t.key())
 			}
 		}
-		if t.Container != nil && t.dockerC != nil {
-			r.imageOf[t.Container.ID] = t.dockerC.Image
-		}
-	}
-	// Other runtimes' containers name their image by ref: containerd's.
-	for _, t := range targets {
-		if c := t.Container; c != nil && t.dockerC == nil && c.Image != "" {
-			if id := imageNamed(targets, c.Image); id != "" {
-				r.imageOf[c.ID] = id
+		if t.Container != nil {
+			if im := imageOf(targets, t); im != nil {
+				r.imageOf[t.key()] = im
 			}
 		}
 	}
 	return r
 }
 
-// imageNamed is the ID of the image target one of whose names is ref.
-func imageNamed(targets []*Target, ref string) string {
-	for _, t := range targets {
-		if t.Image != nil && slices.ContainsFunc(t.Image.Names, func(n string) bool { return matchesRef(n, ref) }) {
-			return t.Image.ID
+// imageOf finds container target t's image: an image target whose top
+// layer is the first image layer of t's stack (so of t's own store, even
+// where two stores hold the same image ID), with the ID t's store records,
+// else named by the ref t's runtime gives (containerd's, CRI's).
+func imageOf(targets []*Target, t *Target) *Image {
+	c, id := t.Container, t.imageID
+	if id == "" && t.dockerC != nil {
+		id = t.dockerC.Image
+	}
+	top := ""
+	if t.spec != nil {
+		for _, l := range t.spec.layers {
+			if l.Role == RoleImage {
+				top = l.Dir
+				break
+			}
 		}
 	}
-	return ""
-}
-
-func appendUniq(list []string, v string) []string {
-	for _, x := range list {
-		if x == v {
-			return list
+	if top == "" || id == "" && c.Image == "" {
+		return nil
+	}
+	for _, it := range targets {
+		im := it.Image
+		switch {
+		case im == nil || it.spec == nil || len(it.spec.layers) == 0 || it.spec.layers[0].Dir != top:
+		case id != "":
+			if im.ID == id {
+				return im
+			}
+		case slices.ContainsFunc(im.Names, func(n string) bool { return matchesRef(n, c.Image) }):
+			return im
 		}
 	}
-	return append(list, v)
+	return nil
 }
 
 // Du computes the disk usage of targets: each container's writable layer,
@@ -114,8 +129,9 @@ func (s *Storage) containerUsage(t *Target, st *Stack, nodes []*layerNode, r *re
 	if len(cu.PIDs) == 0 {
 		cu.PIDs = running[self]
 	}
-	if t.Container != nil {
-		cu.ImageID = r.imageOf[t.Container.ID]
+	image := r.imageOf[self]
+	if image != nil {
+		cu.ImageID = image.ID
 	}
 	for i, l := range st.Layers {
 		u := l.Usage
@@ -134,7 +150,7 @@ func (s *Storage) containerUsage(t *Target, st *Stack, nodes []*layerNode, r *re
 		case RoleInit:
 			cu.Init.Add(u.Sizes)
 		default:
-			if s.onlyUsers(l.Dir, r, self, cu.ImageID) {
+			if s.onlyUsers(l.Dir, r, self, image) {
 				cu.ImageUnique.Add(u.Sizes)
 			} else {
 				cu.ImageShared.Add(u.Sizes)
@@ -163,7 +179,7 @@ func (s *Storage) containerUsage(t *Target, st *Stack, nodes []*layerNode, r *re
 
 // onlyUsers reports whether a layer dir is used by nothing but container
 // self and its image.
-func (s *Storage) onlyUsers(dir string, r *refs, self, image string) bool {
+func (s *Storage) onlyUsers(dir string, r *refs, self string, image *Image) bool {
 	for _, c := range r.containers[dir] {
 		if c != self {
 			return false
@@ -190,8 +206,8 @@ func (s *Storage) imageUsage(t *Target, st *Stack, r *refs) *ImageUsage {
 			iu.Shared.Add(l.Usage.Sizes)
 		}
 	}
-	for cid, im := range r.imageOf {
-		if im == t.Image.ID && cid != "" {
+	for _, im := range r.imageOf {
+		if im == t.Image {
 			iu.Containers++
 		}
 	}
@@ -216,7 +232,7 @@ func (s *Storage) layerUsages(targets []*Target, nodes [][]*layerNode, r *refs) 
 					lu.Kind = "container"
 				}
 				for _, im := range r.images[dir] {
-					lu.Images = append(lu.Images, shortDigest(im))
+					lu.Images = append(lu.Images, shortDigest(im.ID))
 				}
 				for _, c := range r.containers[dir] {
 					lu.Containers = append(lu.Containers, s.containerLabel(c))

@@ -114,6 +114,9 @@ type Target struct {
 
 	spec    *stackSpec
 	dockerC *dockerContainer
+	// imageID is the container's image as its store records it
+	// (docker's config.v2.json, containers.json), if it does.
+	imageID string
 	// rootMount is the overlay mount at the PID's / (for deleted-open
 	// files, matched by mount ID).
 	rootMount *inspect.Mount

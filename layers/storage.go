@@ -213,7 +213,7 @@ func (s *Storage) stopped(c *inspect.Container, cause error) (*Target, error) {
 		if err != nil {
 			return nil, err
 		}
-		t.spec = spec
+		t.spec, t.imageID = spec, cs.containers[c.ID].Image
 		return t, nil
 	}
 	return nil, fmt.Errorf("%w: its layers are known only from its root mount", cause)
@@ -683,7 +683,7 @@ func (s *Storage) csTargets(c *cStorage, seen map[string]bool) ([]*Target, []str
 			warnings = append(warnings, fmt.Sprintf("containers/storage container %s: %v", shortDigest(id), err))
 			continue
 		}
-		out = append(out, &Target{Kind: "container", Container: c.named(s, id), spec: spec})
+		out = append(out, &Target{Kind: "container", Container: c.named(s, id), spec: spec, imageID: c.containers[id].Image})
 		seen[id] = true
 	}
 	for _, im := range c.images {

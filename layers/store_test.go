@@ -365,8 +365,8 @@ func TestContainersStorage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rep.Images) != 1 || rep.Images[0].Containers != 0 || len(roots) != 1 || roots[0].Dir != tc.graph {
-				t.Errorf("images %+v roots %+v", rep.Images, roots)
+			if len(rep.Images) != 1 || rep.Images[0].Containers != 1 || len(roots) != 1 || roots[0].Dir != tc.graph {
+				t.Errorf("images %+v roots %+v; want one image, used by db", rep.Images, roots)
 			}
 			if want := duBytes(t, root.Host(tc.graph))[0]; roots[0].Total.Disk != want {
 				t.Errorf("total %d; du says %d", roots[0].Total.Disk, want)
@@ -383,13 +383,16 @@ func TestContainersStorage(t *testing.T) {
 func TestCRIOMovedStore(t *testing.T) {
 	pl1, pl2, pc := strings.Repeat("4", 64), strings.Repeat("5", 64), strings.Repeat("6", 64)
 	cl1, cl2, cc := strings.Repeat("a", 64), strings.Repeat("b", 64), strings.Repeat("c", 64)
+	// The same image (one ID) pulled into both stores is two images, each
+	// used by its own store's container.
+	img := strings.Repeat("8", 64)
 	store := func(g, l1, l2, c, name string) map[string]string {
 		return map[string]string{
 			g + "/overlay/" + l1 + "/diff/usr/lib/lib" + name + ".so": strings.Repeat("x", 8000),
 			g + "/overlay/" + l2 + "/diff/var/cache/" + name + ".db":  strings.Repeat("a", 300),
 			g + "/overlay-layers/layers.json":                         `[{"id":"` + l1 + `"},{"id":"` + l2 + `","parent":"` + l1 + `"}]`,
-			g + "/overlay-images/images.json":                         `[{"id":"` + strings.Repeat(name[:1], 64) + `","names":["localhost/` + name + `:latest"],"layer":"` + l1 + `"}]`,
-			g + "/overlay-containers/containers.json":                 `[{"id":"` + c + `","names":["` + name + `"],"layer":"` + l2 + `"}]`,
+			g + "/overlay-images/images.json":                         `[{"id":"` + img + `","names":["localhost/` + name + `:latest"],"layer":"` + l1 + `"}]`,
+			g + "/overlay-containers/containers.json":                 `[{"id":"` + c + `","names":["` + name + `"],"image":"` + img + `","layer":"` + l2 + `"}]`,
 		}
 	}
 	tree := store("var/lib/containers/storage", pl1, pl2, pc, "db")
@@ -426,6 +429,16 @@ func TestCRIOMovedStore(t *testing.T) {
 	}
 	if len(rep.Images) != 2 || len(rep.Containers) != 2 || len(roots) != 2 {
 		t.Fatalf("images %+v containers %d roots %+v; want 2 of each", rep.Images, len(rep.Containers), roots)
+	}
+	for _, im := range rep.Images {
+		if im.Containers != 1 {
+			t.Errorf("image %v in %s: %d containers; want 1 (its own store's)", im.Image.Names, im.Stack.Layers[0].Dir, im.Containers)
+		}
+	}
+	for _, c := range rep.Containers {
+		if c.ImageID != img {
+			t.Errorf("%s: image %q; want %q", c.Label, c.ImageID, img)
+		}
 	}
 	for _, r := range roots {
 		if want := duBytes(t, root.Host(r.Dir))[0]; r.Total.Disk != want {

@@ -103,7 +103,9 @@ type duDoc struct {
 		} `json:"areas"`
 		Images []struct {
 			Image struct {
+				ID    string   `json:"id"`
 				Names []string `json:"names"`
+				Store string   `json:"store"`
 			} `json:"image"`
 			Size       sizes `json:"size"`
 			Containers int   `json:"containers"`
@@ -484,6 +486,37 @@ func TestLayersDockerE2E(t *testing.T) {
 		}
 		if !logs {
 			t.Errorf("no container logs area: %+v", all.Item.Areas)
+		}
+		// The test image's containers (a and b at least), as docker
+		// system df -v counts them.
+		id, err := dockerTry("image", "inspect", "-f", "{{.Id}}", image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dfOut, err := dockerTry("system", "df", "-v", "--format", "{{json .Images}}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var df []struct{ ID, Containers string }
+		if err := json.Unmarshal([]byte(dfOut), &df); err != nil {
+			t.Fatal(err)
+		}
+		dfCount := "?"
+		for _, im := range df {
+			if im.ID == strings.TrimSpace(id) {
+				dfCount = im.Containers
+			}
+		}
+		for _, im := range all.Item.Images {
+			if im.Image.ID == strings.TrimSpace(id) && im.Image.Store == "docker" {
+				if got := strconv.Itoa(im.Containers); got != dfCount || im.Containers < 2 {
+					t.Errorf("image %s: %s containers; docker system df -v says %s (a and b use it)", image, got, dfCount)
+				}
+				dfCount = "found"
+			}
+		}
+		if dfCount != "found" {
+			t.Errorf("du --all lists no docker image %s", id)
 		}
 	})
 
