@@ -31,6 +31,10 @@ type StorageConf struct {
 	Driver    string
 	GraphRoot string
 	RunRoot   string
+	// RootlessPath is rootless_storage_path: where each user's rootless
+	// store is, with $HOME, $USER and $UID for the user's; empty for
+	// containers/storage's default, $HOME/.local/share/containers/storage.
+	RootlessPath string
 	// MountProgram (a FUSE overlay such as fuse-overlayfs) and MountOpt
 	// are the overlay driver's options.
 	MountProgram string
@@ -175,6 +179,7 @@ func parseStorageConf(data []byte) (StorageConf, error) {
 		"storage.driver":                        &c.Driver,
 		"storage.graphroot":                     &c.GraphRoot,
 		"storage.runroot":                       &c.RunRoot,
+		"storage.rootless_storage_path":         &c.RootlessPath,
 		"storage.options.overlay.mount_program": &c.MountProgram,
 		"storage.options.overlay.mountopt":      &c.MountOpt,
 		"storage.options.mount_program":         &generic.MountProgram,

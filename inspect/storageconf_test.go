@@ -19,6 +19,7 @@ func TestParseStorageConf(t *testing.T) {
 driver = "overlay"
 runroot = "/run/containers/storage"
 graphroot = "/var/lib/containers/storage"
+rootless_storage_path = "/scratch/$USER/containers"
 [storage.options]
 additionalimagestores = [
   "/usr/lib/containers/storage",
@@ -26,7 +27,8 @@ additionalimagestores = [
 pull_options = {enable_partial_images = "true", use_hard_links = "false"}
 [storage.options.overlay]
 mountopt = "nodev,metacopy=on"
-`, want: StorageConf{Driver: "overlay", RunRoot: "/run/containers/storage", GraphRoot: "/var/lib/containers/storage", MountOpt: "nodev,metacopy=on"}},
+`, want: StorageConf{Driver: "overlay", RunRoot: "/run/containers/storage", GraphRoot: "/var/lib/containers/storage",
+			RootlessPath: "/scratch/$USER/containers", MountOpt: "nodev,metacopy=on"}},
 		{name: "quoting and comments", in: `[ storage ]
 "graphroot" = '/data/c\s' # a literal string: no escapes
 runroot = "/run/\u0063s"   # an escape

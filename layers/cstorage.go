@@ -56,11 +56,14 @@ type cStorage struct {
 	owner *storeOwner
 }
 
-// storeOwner is the user whose home holds a rootless store.
+// storeOwner is the user of a rootless store.
 type storeOwner struct {
 	user string
 	uid  uint32
 	home string
+	// base confines the store: the dir below which the user controls
+	// the path (the home dir, by default).
+	base string
 }
 
 // parseCSLayers parses layers.json or volatile-layers.json.

@@ -17,11 +17,12 @@ import (
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 )
 
-// rootlessStore is where rootless Podman keeps a user's store, below the
-// home dir: containers/storage's default without XDG_DATA_HOME. A user's
-// own storage.conf (~/.config/containers) is not read: its graphroot is
-// the user's to point anywhere.
-const rootlessStore = ".local/share/containers/storage"
+// rootlessStore is where rootless Podman keeps a user's store:
+// containers/storage's default without XDG_DATA_HOME, unless the system
+// storage.conf sets rootless_storage_path. A user's own storage.conf
+// (~/.config/containers) is not read: its graphroot is the user's to
+// point anywhere.
+const rootlessStore = "$HOME/.local/share/containers/storage"
 
 // maxUsers bounds the /etc/passwd entries looked at for rootless stores.
 const maxUsers = 10_000
@@ -50,15 +51,20 @@ func loadCStorages(root hostfs.Root) ([]*cStorage, []string, error) {
 			out = append(out, cs)
 		}
 	}
-	rootless, ws := loadRootless(root, seen)
+	rootless, ws := loadRootless(root, confs[0].RootlessPath, seen)
 	return append(out, rootless...), append(warnings, ws...), nil
 }
 
-// loadRootless finds the rootless stores in the homes of /etc/passwd's
-// users (uid 0 aside: root's Podman is rootful). A store counts only when
-// no symlink leads to it below the home dir and it is owned by the user.
-// One user's store that cannot be read is a warning, not an error.
-func loadRootless(root hostfs.Root, seen map[string]bool) ([]*cStorage, []string) {
+// loadRootless finds the rootless stores of /etc/passwd's users (uid 0
+// aside: root's Podman is rootful) where tmpl (rootless_storage_path, or
+// the default in the home dir) puts them. A store counts only when no
+// symlink leads to it below the dir the administrator controls and it is
+// owned by the user. One user's store that cannot be read is a warning,
+// not an error.
+func loadRootless(root hostfs.Root, tmpl string, seen map[string]bool) ([]*cStorage, []string) {
+	if tmpl == "" {
+		tmpl = rootlessStore
+	}
 	data, err := inspect.ReadStateFile(root, "/etc/passwd")
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -78,7 +84,10 @@ func loadRootless(root hostfs.Root, seen map[string]bool) ([]*cStorage, []string
 		if o == nil {
 			continue
 		}
-		graph := path.Join(o.home, rootlessStore)
+		graph, err := o.storePath(tmpl)
+		if err != nil {
+			return out, append(warnings, fmt.Sprintf("rootless stores: rootless_storage_path %q: %v", tmpl, err))
+		}
 		if seen[graph] {
 			continue
 		}
@@ -118,7 +127,7 @@ func passwdOwner(line string) *storeOwner {
 
 // loadRootlessStore reads o's store at graph, nil when there is none.
 func loadRootlessStore(root hostfs.Root, o *storeOwner, graph string) (*cStorage, error) {
-	f, err := openBeneath(root, o.home, graph, unix.O_PATH|unix.O_DIRECTORY)
+	f, err := openBeneath(root, o.base, graph, unix.O_PATH|unix.O_DIRECTORY)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil, nil
@@ -206,10 +215,47 @@ func loadCStorage(root hostfs.Root, conf inspect.StorageConf, owner *storeOwner)
 }
 
 // confine is the dir below which the store's paths are opened without
-// following symlinks: the owner's home, none for a rootful store.
+// following symlinks (see storePath), none for a rootful store.
 func (s *cStorage) confine() confined {
 	if s.owner == nil {
 		return nil
 	}
-	return confined{s.owner.home}
+	return confined{s.owner.base}
+}
+
+// storePath expands the rootless store template tmpl for o ($HOME,
+// $USER and $UID, as containers/storage does) and sets o.base, the dir
+// that confines it: the part of tmpl before its first variable, which
+// the administrator wrote (the home dir itself for $HOME/...). Below it,
+// in the user's dirs, nothing is followed.
+func (o *storeOwner) storePath(tmpl string) (string, error) {
+	i := strings.IndexByte(tmpl, '$')
+	if i < 0 {
+		return "", errors.New("it names no $HOME, $USER or $UID: one store for every user")
+	}
+	bad := ""
+	graph := path.Clean(os.Expand(tmpl, func(v string) string {
+		switch v {
+		case "HOME":
+			return o.home
+		case "USER":
+			return o.user
+		case "UID":
+			return strconv.FormatUint(uint64(o.uid), 10)
+		}
+		bad = v
+		return ""
+	}))
+	base := path.Dir(tmpl[:i] + "x")
+	if strings.HasPrefix(tmpl, "$HOME/") || strings.HasPrefix(tmpl, "${HOME}/") {
+		base = o.home
+	}
+	switch {
+	case bad != "":
+		return "", fmt.Errorf("$%s is not one containers/storage expands", bad)
+	case !path.IsAbs(graph) || base == "/" || !strings.HasPrefix(graph, base+"/"):
+		return "", errors.New("not a path below a fixed dir other than /")
+	}
+	o.base = base
+	return graph, nil
 }

@@ -152,3 +152,72 @@ func TestRootlessStores(t *testing.T) {
 		}
 	}
 }
+
+// TestRootlessStorePath: rootless_storage_path templates, expanded per
+// user, and the fixed dir that confines each.
+func TestRootlessStorePath(t *testing.T) {
+	for _, tc := range []struct {
+		tmpl, graph, base, err string
+	}{
+		{tmpl: "$HOME/.local/share/containers/storage", graph: "/home/al/.local/share/containers/storage", base: "/home/al"},
+		{tmpl: "${HOME}/c", graph: "/home/al/c", base: "/home/al"},
+		{tmpl: "/scratch/$USER/containers", graph: "/scratch/al/containers", base: "/scratch"},
+		{tmpl: "/scratch/u-$UID/", graph: "/scratch/u-1500", base: "/scratch"},
+		{tmpl: "/data/rootless/$USER", graph: "/data/rootless/al", base: "/data/rootless"},
+		{tmpl: "/srv/containers", err: "one store for every user"},
+		{tmpl: "/scratch/$TMPDIR/x", err: "$TMPDIR"},
+		{tmpl: "/$USER/x", err: "below a fixed dir"},
+		{tmpl: "$USER/x", err: "below a fixed dir"},
+		{tmpl: "/scratch/$USER/../../etc", err: "below a fixed dir"},
+	} {
+		o := &storeOwner{user: "al", uid: 1500, home: "/home/al"}
+		graph, err := o.storePath(tc.tmpl)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: %q, %v; want an error with %q", tc.tmpl, graph, err, tc.err)
+			}
+		case err != nil || graph != tc.graph || o.base != tc.base:
+			t.Errorf("%q: %q below %q, %v; want %q below %q", tc.tmpl, graph, o.base, err, tc.graph, tc.base)
+		}
+	}
+}
+
+// TestRootlessStoragePath: the system storage.conf moves the users'
+// stores to a scratch dir; alice's is found there, and bob's, a symlink
+// to hers in the shared dir, is not followed.
+func TestRootlessStoragePath(t *testing.T) {
+	me := os.Getuid()
+	if me == 0 {
+		me = 4242
+	}
+	l1, ct := strings.Repeat("1", 64), strings.Repeat("3", 64)
+	g := "scratch/alice/containers/"
+	root := hostfstest.New(t, map[string]string{
+		"etc/passwd":                             fmt.Sprintf("alice:x:%d:%d::/home/alice:/bin/sh\nbob:x:%d:%d::/home/bob:/bin/sh\n", me, me, me, me),
+		"etc/containers/storage.conf":            "[storage]\nrootless_storage_path = \"/scratch/$USER/containers\"\n",
+		g + "overlay/" + l1 + "/diff/f":          strings.Repeat("f", 5000),
+		g + "overlay-layers/layers.json":         `[{"id":"` + l1 + `"}]`,
+		g + "overlay-containers/containers.json": `[{"id":"` + ct + `","names":["job"],"layer":"` + l1 + `"}]`,
+	})
+	if err := os.Lchown(root.Host("/scratch/alice/containers"), me, me); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("alice", root.Host("/scratch/bob")); err != nil {
+		t.Fatal(err)
+	}
+	s := openFixture(t, root)
+	rep, roots, err := s.DuAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(roots) != 1 || roots[0].Dir != "/scratch/alice/containers" || roots[0].User != "alice" {
+		t.Errorf("roots %+v; want alice's store in /scratch only", roots)
+	}
+	if len(rep.Containers) != 1 || rep.Containers[0].Label != "podman:job (alice)" || rep.Containers[0].Writable.Apparent != 5000 {
+		t.Errorf("containers %+v; want alice's job with 5000 bytes", rep.Containers)
+	}
+	if w := strings.Join(s.Warnings(), "\n"); !strings.Contains(w, "rootless store of bob skipped: a symlink") {
+		t.Errorf("warnings %q; want bob's symlinked store skipped", w)
+	}
+}

@@ -71,9 +71,10 @@ storage dirs themselves: Docker overlay2 (with layerdb; data-root from
 /etc/containerd/config.toml), containers/storage (Podman, CRI-O; graphroot and
 mount options from /etc/containers/storage.conf, and CRI-O's own store where
 /etc/crio/crio.conf or crio.conf.d moves it; with --all also each user's
-rootless store, ~/.local/share/containers/storage of /etc/passwd's users,
-read without following any symlink below the home dir), or any overlay
-mounted at a process's root. No engine API is needed and nothing is mounted. With Docker's
+rootless store, ~/.local/share/containers/storage of /etc/passwd's users
+or where storage.conf's rootless_storage_path puts it, read without
+following any symlink below the home or that path's fixed part), or any
+overlay mounted at a process's root. No engine API is needed and nothing is mounted. With Docker's
 containerd image store (no overlay2 dir) a container's layers are the system
 containerd's snapshots: the one keyed by its ID and its parents, found in a
 copy of containerd's metadata.db (or from its root mount while it runs).
