@@ -19,11 +19,12 @@ import (
 // inspect.ReadStateFile bounds the others.
 const maxStoreFile = 4 << 20
 
-// confined lists the dirs below which ctx follows no symlink at all: the
-// home dirs that hold users' rootless stores. Below a home dir the user
-// controls every path component, so a symlink there (a layer's diff, the
-// store itself, a metadata file) could point a root walk or read anywhere
-// on the host. The home dir itself comes from /etc/passwd, whose paths
+// confined lists the dirs below which ctx follows no symlink at all: those
+// that hold users' rootless stores (their homes, or the fixed part of
+// rootless_storage_path). Below them the user controls every path
+// component, so a symlink there (a layer's diff, the store itself, a
+// metadata file) could point a root walk or read anywhere on the host.
+// The dirs themselves come from /etc/passwd and storage.conf, whose paths
 // are the administrator's.
 type confined []string
 

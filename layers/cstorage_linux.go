@@ -150,8 +150,8 @@ func loadRootlessStore(root hostfs.Root, o *storeOwner, graph string) (*cStorage
 
 // loadCStorage reads the store at conf's graphroot; nil when it has no
 // overlay dir. owner is the user of a rootless store, nil for a rootful
-// one: then its mounts use user.* xattrs, and every file is read beneath
-// the user's home.
+// one: then its mounts use user.* xattrs, and every file is opened
+// beneath the store's confining dir (storeOwner.base).
 func loadCStorage(root hostfs.Root, conf inspect.StorageConf, owner *storeOwner) (*cStorage, error) {
 	s := &cStorage{graphRoot: conf.GraphRoot, metacopy: conf.Metacopy(), layers: map[string]*csLayer{}, containers: map[string]*csContainer{},
 		ns: trustedNS, owner: owner}

@@ -338,7 +338,7 @@ func (s *Storage) containerOfSpec(spec *stackSpec) *inspect.Container {
 		for _, cs := range s.cs {
 			for _, c := range cs.containers {
 				if c.Layer == up.ID && up.Dir == cs.layerDir(c.Layer) {
-					return s.named("podman", c.ID)
+					return cs.named(s, c.ID)
 				}
 			}
 		}
