@@ -48,6 +48,9 @@ type cStorage struct {
 	images     []*csImage
 	containers map[string]*csContainer
 	warnings   []string
+	// partial: a metadata file could not be read or parsed, so a layer
+	// dir none names may still be in use (orphans skips the store).
+	partial bool
 	// ns is the overlay xattr namespace of its mounts: trusted.overlay.,
 	// or user.overlay. in a rootless store.
 	ns string

@@ -178,6 +178,7 @@ func loadCStorage(root hostfs.Root, conf inspect.StorageConf, owner *storeOwner)
 		b, err := confine.readFile(root, p)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: reading %q: %v", p, err))
+			s.partial = true
 		}
 		return b
 	}
@@ -187,6 +188,7 @@ func loadCStorage(root hostfs.Root, conf inspect.StorageConf, owner *storeOwner)
 			list, err := parseCSLayers(b)
 			if err != nil {
 				s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: %q: %v", p, err))
+				s.partial = true
 			}
 			for _, l := range list {
 				s.layers[l.ID] = l
@@ -196,6 +198,7 @@ func loadCStorage(root hostfs.Root, conf inspect.StorageConf, owner *storeOwner)
 	if b := read(path.Join(s.graphRoot, "overlay-images", "images.json")); b != nil {
 		if err := json.Unmarshal(b, &s.images); err != nil {
 			s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: images.json: %v", err))
+			s.partial = true
 		}
 	}
 	for _, f := range []string{"containers.json", "volatile-containers.json"} {
@@ -203,6 +206,7 @@ func loadCStorage(root hostfs.Root, conf inspect.StorageConf, owner *storeOwner)
 			var list []*csContainer
 			if err := json.Unmarshal(b, &list); err != nil {
 				s.warnings = append(s.warnings, fmt.Sprintf("containers/storage: %s: %v", f, err))
+				s.partial = true
 			}
 			for _, c := range list {
 				if c != nil && c.ID != "" {

@@ -32,6 +32,10 @@ func (s *Storage) Orphans(ctx context.Context, now time.Time) (*OrphanReport, er
 		if l.driver == "" {
 			continue // no layer dirs of its own
 		}
+		if l.cs != nil && l.cs.partial {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("containers/storage layers in %q not checked for orphans: its metadata could not be read", l.driver))
+			continue
+		}
 		if l.store == StoreContainerd {
 			if _, err := s.snapshotDB(path.Dir(l.driver)); err != nil {
 				// snapshotDB has warned with the reason; say only what it costs.

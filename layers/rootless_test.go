@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ctx-tools/ctx/inspect/hostfs/hostfstest"
 )
@@ -30,7 +31,7 @@ func TestRootlessStores(t *testing.T) {
 		me = 4242
 	}
 	l1, l2, ct := strings.Repeat("1", 64), strings.Repeat("2", 64), strings.Repeat("3", 64)
-	evil, img := strings.Repeat("9", 64), strings.Repeat("8", 64)
+	evil, img, stray := strings.Repeat("9", 64), strings.Repeat("8", 64), strings.Repeat("7", 64)
 	store := func(home, name string) map[string]string {
 		g := home + "/.local/share/containers/storage/"
 		return map[string]string{
@@ -51,7 +52,8 @@ func TestRootlessStores(t *testing.T) {
 		"home/eve/":              "",
 		"secret/layers.json":     `[{"id":"` + evil + `"}]`,
 		"secret/data/payroll.db": strings.Repeat("s", 77_777),
-		"home/mallory/.local/share/containers/storage/extra/": "",
+		"home/mallory/.local/share/containers/storage/extra/":                               "",
+		"home/alice/.local/share/containers/storage/overlay/" + stray + "/diff/left-behind": "x",
 	}
 	for home, name := range map[string]string{"home/alice": "db", "home/bob": "web", "root": "admin", "home/mallory": "sneaky", "home/trudy": "tricky"} {
 		for k, v := range store(home, name) {
@@ -150,6 +152,21 @@ func TestRootlessStores(t *testing.T) {
 		if ar.Sizes.Apparent == 77_777 {
 			t.Errorf("an area counted /secret's file: %+v", ar)
 		}
+	}
+
+	// orphans checks the rootless stores too: alice's unreferenced layer
+	// dir is one; trudy's store, whose layers.json could not be read, is
+	// not checked.
+	or, err := s.Orphans(context.Background(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(or.Orphans) != 1 || or.Orphans[0].ID != stray || !strings.HasPrefix(or.Orphans[0].Dir, "/home/alice/") ||
+		!slices.ContainsFunc(or.Warnings, func(w string) bool { return strings.Contains(w, "/home/trudy/") && strings.Contains(w, "not checked") }) {
+		for _, o := range or.Orphans {
+			t.Logf("orphan %+v", *o)
+		}
+		t.Errorf("orphans %+v; want alice's stray layer only", or.Orphans)
 	}
 }
 
