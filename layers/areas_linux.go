@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/ctx-tools/ctx/inspect"
 )
 
 // layoutDir is a layer dir found by listing a driver dir.
@@ -103,7 +101,7 @@ func (s *Storage) list(l *storeLayout) error {
 func (s *Storage) claim(dirs ...string) map[devIno]bool {
 	out := map[devIno]bool{}
 	for _, d := range dirs {
-		f, err := inspect.OpenInRoot(s.root, d, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW)
+		f, err := s.scan.confine.open(s.root, d, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW)
 		if err != nil {
 			continue
 		}

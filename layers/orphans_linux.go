@@ -146,7 +146,7 @@ func (s *Storage) danglingLinks(l *storeLayout) []string {
 		return nil
 	}
 	ldir := path.Join(l.driver, "l")
-	f, err := inspect.OpenInRoot(s.root, ldir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
+	f, err := s.scan.confine.open(s.root, ldir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
 	if err != nil {
 		return nil
 	}

@@ -154,6 +154,24 @@ func TestRootlessStores(t *testing.T) {
 		}
 	}
 
+	// TARGETs: a rootless container by name, by USER/ID; the ID alone is
+	// in every store here, so it is ambiguous.
+	for _, spec := range []string{"db", "alice/db", "alice/" + ct, "alice/" + ct[:8]} {
+		tg, err := s.Resolve(spec)
+		if err != nil {
+			t.Errorf("Resolve(%q): %v", spec, err)
+			continue
+		}
+		st, err := s.Stack(context.Background(), tg)
+		if err != nil || tg.Label() != "podman:db (alice)" || len(st.Layers) != 2 ||
+			st.Layers[0].Dir != "/home/alice/.local/share/containers/storage/overlay/"+l2+"/diff" {
+			t.Errorf("Resolve(%q): %s, stack %+v, %v; want alice's db", spec, tg.Label(), st, err)
+		}
+	}
+	if _, err := s.Resolve(ct); err == nil || !strings.Contains(err.Error(), "USER/NAME") {
+		t.Errorf("Resolve of an ID in several stores: %v; want an ambiguity error", err)
+	}
+
 	// orphans checks the rootless stores too: alice's unreferenced layer
 	// dir is one; trudy's store, whose layers.json could not be read, is
 	// not checked.

@@ -120,7 +120,8 @@ func (s *Storage) loadStores() error {
 
 // Resolve turns a TARGET into a Target with its stack: a container name,
 // ID or ID prefix of any runtime (a stopped Docker or Podman container
-// too), a PID, or a Docker image name or ID.
+// too, and a rootless Podman container, by USER/NAME where names clash),
+// a PID, or a Docker image name or ID.
 func (s *Storage) Resolve(spec string) (*Target, error) {
 	it, err := s.rt.Resolve(spec)
 	var nr *inspect.NotRunningError
@@ -147,7 +148,61 @@ func (s *Storage) Resolve(spec string) (*Target, error) {
 	if t := s.ctrdIdle(spec); t != nil {
 		return t, nil
 	}
+	if t, rerr := s.rootlessContainer(spec); t != nil || rerr != nil {
+		return t, rerr
+	}
 	return nil, fmt.Errorf("%w (nor an image)", err)
+}
+
+// rootlessContainer resolves spec among the containers of the rootless
+// stores, which no runtime state ctx reads names: a name or ID, either
+// qualified as USER/NAME, or a unique ID prefix. It is nil when nothing
+// matches, an error when several do.
+func (s *Storage) rootlessContainer(spec string) (*Target, error) {
+	user, name, qualified := strings.Cut(spec, "/")
+	if !qualified {
+		user, name = "", spec
+	}
+	type hit struct {
+		cs *cStorage
+		id string
+	}
+	var exact, prefix []hit
+	for _, c := range s.cs {
+		if c.owner == nil || user != "" && c.owner.user != user {
+			continue
+		}
+		for _, id := range slices.Sorted(maps.Keys(c.containers)) {
+			switch {
+			case id == name || slices.Contains(c.containers[id].Names, name):
+				exact = append(exact, hit{c, id})
+			case len(name) >= 4 && strings.HasPrefix(id, name):
+				prefix = append(prefix, hit{c, id})
+			}
+		}
+	}
+	hits := exact
+	if len(hits) == 0 {
+		hits = prefix
+	}
+	switch len(hits) {
+	case 0:
+		return nil, nil
+	case 1:
+	default:
+		var labels []string
+		for _, h := range hits {
+			labels = append(labels, h.cs.owner.user+"/"+shortDigest(h.id))
+		}
+		return nil, fmt.Errorf("%q matches %d rootless containers (%s): name one as USER/NAME or by a longer ID", spec, len(hits), strings.Join(labels, ", "))
+	}
+	h := hits[0]
+	ct := h.cs.containers[h.id]
+	stack, err := s.csContainerSpec(h.cs, ct)
+	if err != nil {
+		return nil, err
+	}
+	return &Target{Kind: "container", Container: h.cs.named(s, h.id), spec: stack, imageID: ct.Image}, nil
 }
 
 // fromInspect builds the stack of a resolved process or container.

@@ -171,8 +171,9 @@ the report, each container or image over a limit is named on stderr and
 ctx exits 3 (0 when all are within; 1 on error).
 
 TARGET is a container name, ID or ID prefix of any runtime (stopped Docker
-and Podman containers too), a PID, or an image name or ID (Docker's, or
-containerd's: a ref such as registry.k8s.io/pause:3.9, in any namespace).
+and Podman containers too; a user's rootless Podman container as NAME or
+USER/NAME), a PID, or an image name or ID (Docker's, or containerd's: a ref
+such as registry.k8s.io/pause:3.9, in any namespace).
 
 ` + layersPrivileges,
 		Example: `  # the whole host: containers, then the areas of each storage dir
