@@ -5,8 +5,11 @@ package layers
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -254,5 +257,77 @@ func TestRootlessStoragePath(t *testing.T) {
 	}
 	if w := strings.Join(s.Warnings(), "\n"); !strings.Contains(w, "rootless store of bob skipped: a symlink") {
 		t.Errorf("warnings %q; want bob's symlinked store skipped", w)
+	}
+}
+
+// TestRootlessStoreKernel: a rootless store whose writable layer a real
+// unprivileged overlay mount wrote (userxattr, in a user namespace, as
+// rootless Podman mounts): the kernel's whiteout for a deleted file, an
+// opaque dir marked user.overlay.opaque, a copied-up file. ctx, as root,
+// counts them in the user.* namespace: the hidden bytes are the lower
+// files those hide, and the writable layer's disk bytes are du's.
+func TestRootlessStoreKernel(t *testing.T) {
+	hostfstest.RequirePrivileged(t)
+	for _, tool := range []string{"setpriv", "unshare", "du"} {
+		hostfstest.RequireTool(t, "privileged", tool)
+	}
+	const uid = 4242
+	l1, l2, ct := strings.Repeat("1", 64), strings.Repeat("2", 64), strings.Repeat("3", 64)
+	g := "home/alice/.local/share/containers/storage/"
+	root := hostfstest.New(t, map[string]string{
+		"etc/passwd": fmt.Sprintf("alice:x:%d:%d::/home/alice:/bin/sh\n", uid, uid),
+		g + "overlay/" + l1 + "/diff/data/old.bin": strings.Repeat("o", 50_000),
+		g + "overlay/" + l1 + "/diff/dir/sub/x":    strings.Repeat("x", 3000),
+		g + "overlay/" + l1 + "/diff/keep":         strings.Repeat("k", 7000),
+		g + "overlay/" + l2 + "/diff/":             "",
+		g + "overlay/" + l2 + "/work/":             "",
+		g + "overlay/" + l2 + "/merged/":           "",
+		g + "overlay-layers/layers.json":           `[{"id":"` + l1 + `"},{"id":"` + l2 + `","parent":"` + l1 + `"}]`,
+		g + "overlay-containers/containers.json":   `[{"id":"` + ct + `","names":["app"],"layer":"` + l2 + `"}]`,
+	})
+	host := root.Host
+	// The user must reach the store: the test's temp dirs are root's, 0700.
+	for _, d := range []string{path.Dir(host("/")), host("/"), host("/home"), host("/home/alice")} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := host("/" + g)
+	if err := filepath.WalkDir(store, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, uid)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lower, upper := path.Join(store, "overlay", l1, "diff"), path.Join(store, "overlay", l2, "diff")
+	m := path.Join(store, "overlay", l2, "merged")
+	script := fmt.Sprintf("mount -t overlay overlay -o lowerdir=%s,upperdir=%s,workdir=%s,userxattr %s && cd %s && "+
+		"rm data/old.bin && rm -rf dir && mkdir dir && echo n > dir/n && echo more >> keep && echo hi > new",
+		lower, upper, path.Join(store, "overlay", l2, "work"), m, m)
+	cmd := exec.Command("setpriv", "--reuid", fmt.Sprint(uid), "--regid", fmt.Sprint(uid), "--clear-groups", "unshare", "-Urm", "sh", "-c", script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		hostfstest.Gate(t, fmt.Sprintf("privileged: an unprivileged overlay mount in a user namespace failed: %v: %s", err, out))
+	}
+
+	s := openFixture(t, root)
+	rep, _, err := s.DuAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Containers) != 1 || rep.Containers[0].Label != "podman:app (alice)" {
+		t.Fatalf("containers %+v; want alice's app", rep.Containers)
+	}
+	c := rep.Containers[0]
+	wantHidden := sizeSum(t, path.Join(lower, "data/old.bin"), path.Join(lower, "dir"), path.Join(lower, "keep"))
+	if got := c.Stack.Layers[0].Hides; got != wantHidden {
+		t.Errorf("hidden %+v; want %+v (old.bin deleted, dir made opaque, keep copied up)", got, wantHidden)
+	}
+	if u := c.Stack.Layers[0].Usage; u == nil || u.Whiteouts != 1 || u.OpaqueDirs != 1 {
+		t.Errorf("writable layer %+v; want 1 whiteout and 1 opaque dir", u)
+	}
+	if want := duBytes(t, upper)[0]; c.Writable.Disk != want {
+		t.Errorf("writable %d disk bytes; du says %d", c.Writable.Disk, want)
 	}
 }
