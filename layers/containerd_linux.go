@@ -208,10 +208,8 @@ func (s *Storage) ctrdIdle(spec string) *Target {
 // ctrdContainer names a containerd container: as the runtimes do, else
 // from kubelet's labels.
 func (s *Storage) ctrdContainer(c *ctrdContainer) *inspect.Container {
-	for _, k := range s.rt.All() {
-		if k.ID == c.ID {
-			return k
-		}
+	if k := s.known(c.ID); k != nil {
+		return k
 	}
 	ic := &inspect.Container{Runtime: "containerd", ID: c.ID, Namespace: c.Namespace, Image: c.Image,
 		Name: c.Labels["io.kubernetes.container.name"]}

@@ -249,10 +249,8 @@ func (s *Storage) layerUsages(targets []*Target, nodes [][]*layerNode, r *refs) 
 }
 
 func (s *Storage) containerLabel(id string) string {
-	for _, c := range s.rt.All() {
-		if c.ID == id {
-			return c.Label()
-		}
+	if c := s.known(id); c != nil {
+		return c.Label()
 	}
 	if len(id) > 12 {
 		return id[:12]

@@ -61,6 +61,13 @@ type Storage struct {
 	// own one included: where containerd's images and containers are.
 	snapRoots []string
 	scan      *scanner
+	// knownByID indexes the runtimes' containers, built once: see known.
+	knownOnce sync.Once
+	knownByID map[string]*inspect.Container
+	// hostUppers indexes the host's overlay mounts by upper dir, read
+	// once: see hostOverlay.
+	hostOnce   sync.Once
+	hostUppers map[string]*inspect.Mount
 	// running containers, read once: see running.
 	runningOnce sync.Once
 	runningList []*inspect.Target
@@ -406,12 +413,45 @@ func (s *Storage) containerOfSpec(spec *stackSpec) *inspect.Container {
 func (s *Storage) dockerTarget(id string, spec *stackSpec) *Target {
 	t := &Target{Kind: "container", Container: s.named("docker", id), spec: spec, dockerC: s.docker.containers[id]}
 	if dc := t.dockerC; dc != nil && dc.Running && dc.Pid > 0 {
-		if mt, err := s.rootOverlay(dc.Pid); err == nil {
+		// The mount options: from dockerd's mount of the container's
+		// upper dir in the host's table (one read for all containers),
+		// else from the container's own root mount.
+		if mt := s.hostOverlay(spec.layers[0].Dir); mt != nil {
+			t.PID = dc.Pid
+			s.applyMountOptions(spec, mt)
+		} else if mt, err := s.rootOverlay(dc.Pid); err == nil {
 			t.PID, t.rootMount = dc.Pid, mt
 			s.applyMountOptions(spec, mt)
 		}
 	}
 	return t
+}
+
+// hostOverlay is the overlay mount of the host's mount table (PID 1's)
+// whose upper dir is upper, or nil. A container's root is a copy of that
+// mount, with the same options, and reading each container's mountinfo
+// instead cost a quarter of a millisecond per container (its cgroup v1
+// mounts' paths): 14 ms of du --all with 60 containers.
+func (s *Storage) hostOverlay(upper string) *inspect.Mount {
+	s.hostOnce.Do(func() {
+		s.hostUppers = map[string]*inspect.Mount{}
+		mounts, err := inspect.ReadMounts(s.root, 1)
+		if err != nil {
+			return
+		}
+		for i := range mounts {
+			m := &mounts[i]
+			up := inspect.OverlayOf(*m).UpperDir
+			if m.FSType != "overlay" || up == "" {
+				continue
+			}
+			if !path.IsAbs(up) && s.docker != nil {
+				up = path.Join(s.docker.driverDir, up) // docker's relative form
+			}
+			s.hostUppers[path.Clean(up)] = m
+		}
+	})
+	return s.hostUppers[upper]
 }
 
 // dockerSnapshotSpec is the stack of a docker container kept in the
@@ -458,13 +498,30 @@ func (s *Storage) snapshotSpec(root string, chain []*snapshot, source string, co
 
 // named returns the runtimes' view of a container, or a bare one.
 func (s *Storage) named(runtime, id string) *inspect.Container {
-	for _, c := range s.rt.All() {
-		if c.ID == id {
-			return c
-		}
+	if c := s.known(id); c != nil {
+		return c
 	}
-	c := &inspect.Container{Runtime: runtime, ID: id}
-	return c
+	return &inspect.Container{Runtime: runtime, ID: id}
+}
+
+// known returns (a copy of) the runtimes' first container with ID id in
+// their order, or nil. The index is built once: a label per layer and per
+// container looked the list up, which cost O(containers²) on a busy host.
+func (s *Storage) known(id string) *inspect.Container {
+	s.knownOnce.Do(func() {
+		s.knownByID = map[string]*inspect.Container{}
+		for _, c := range s.rt.All() {
+			if s.knownByID[c.ID] == nil {
+				s.knownByID[c.ID] = c
+			}
+		}
+	})
+	c := s.knownByID[id]
+	if c == nil {
+		return nil
+	}
+	cp := *c
+	return &cp
 }
 
 // rootOverlay finds the overlay mounted at a process's /: the line of its

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"maps"
+	"os"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -171,6 +172,54 @@ func TestDockerStoppedContainer(t *testing.T) {
 	}
 	if *c.Stack.Layers[3].StoredSize != 15000 || c.Stack.Layers[3].DiffID != fxD1 || c.Stack.Layers[2].ChainID != fxChain()[1] {
 		t.Errorf("layer identity: %+v", c.Stack.Layers[3].Layer)
+	}
+}
+
+// TestDockerRunningMountOptions: a running docker container's mount
+// options (metacopy, userxattr) come from dockerd's mount of its upper dir
+// in the host's table (PID 1's, here in docker's relative form), one read
+// for every container; where the host's table lacks it, from the
+// container's own root mount.
+func TestDockerRunningMountOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name, pid1, own string
+	}{
+		{name: "host table", pid1: "500 1 0:80 / /var/lib/docker/overlay2/" + fxC + "/merged rw - overlay overlay rw,lowerdir=l/CCCCCCCCCCCCCCCCCCCCCCCCCC,upperdir=" + fxC + "/diff,workdir=" + fxC + "/work,metacopy=on,userxattr\n"},
+		{name: "own root mount", pid1: "1 0 8:1 / / rw - ext4 /dev/vda rw\n",
+			own: "1000 900 0:80 / / rw - overlay overlay rw,lowerdir=l/CCCCCCCCCCCCCCCCCCCCCCCCCC,upperdir=" + fxC + "/diff,workdir=" + fxC + "/work,metacopy=on,userxattr\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := dockerHost(t)
+			cfg := root.Host("/var/lib/docker/containers/" + fxCID + "/config.v2.json")
+			b, err := os.ReadFile(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			running := strings.Replace(string(b), `"State":{"Running":false,"Pid":0}`, `"State":{"Running":true,"Pid":4545}`, 1)
+			files := map[string]string{cfg: running, root.Host("/proc/1/mountinfo"): tc.pid1}
+			if tc.own != "" {
+				files[root.Host("/proc/4545/mountinfo")] = tc.own
+			}
+			for p, data := range files {
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := openFixture(t, root)
+			targets, _ := s.allTargets()
+			var tg *Target
+			for _, x := range targets {
+				if x.Container != nil && x.Container.ID == fxCID {
+					tg = x
+				}
+			}
+			if tg == nil || tg.PID != 4545 || !tg.spec.metacopy || tg.spec.ns != userNS {
+				t.Errorf("target %+v; want PID 4545, metacopy and user xattrs from the mount", tg)
+			}
+		})
 	}
 }
 
