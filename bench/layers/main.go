@@ -10,9 +10,10 @@
 // ../shared/notes/layers.md §7.1, where 200k files sat in one container's
 // writable layer among five containers). Then it runs a container with
 // 1,000,000 files in its writable layer and records ctx's peak RSS on it.
-// Last, on the opposite host (an image of 10 layers of 20,000 files, 5
-// containers of 100), it times --all against docker system df -v again:
-// reported, not judged.
+// Then, on the opposite host (an image of 10 layers of 20,000 files, 5
+// containers of 100), and last on a host of many small running containers
+// (60 writing 10 files each), it times --all against docker system df -v
+// again: reported, not judged.
 //
 // It needs root (the storage dirs are root's, and cold runs write
 // /proc/sys/vm/drop_caches) and a Docker daemon with the overlay2 driver.
@@ -68,6 +69,7 @@ func run() int {
 	layerFiles := flag.Int("layer", 5_000, "small files in each of the image's three RUN layers")
 	million := flag.Int("million", 1_000_000, "files for the peak RSS run (0 skips it)")
 	heavy := flag.Int("heavy", 20_000, "files in each of the image-heavy scenario's 10 layers (0 skips it)")
+	many := flag.Int("many", 60, "running containers of the many-containers scenario (0 skips it)")
 	flag.Parse()
 
 	if os.Geteuid() != 0 {
@@ -89,9 +91,11 @@ func run() int {
 
 	sc := &scenario{name: "main", tag: fmt.Sprintf("ctx-bench/layers:%d", os.Getpid())}
 	hs := &scenario{name: "heavy", tag: fmt.Sprintf("ctx-bench/layers-heavy:%d", os.Getpid())}
+	mc := &scenario{name: "many", tag: fmt.Sprintf("ctx-bench/layers-many:%d", os.Getpid())}
 	defer sc.teardown()
 	defer hs.teardown()
-	benchkit.OnSignal("layers bench", "removing the scenario", func() { sc.teardown(); hs.teardown() })
+	defer mc.teardown()
+	benchkit.OnSignal("layers bench", "removing the scenario", func() { sc.teardown(); hs.teardown(); mc.teardown() })
 
 	start := time.Now()
 	if err := sc.build(3, *layerFiles, []int{*upperFiles, 1000, 1000, 1000, 1000}); err != nil {
@@ -149,10 +153,17 @@ func run() int {
 		}
 	}
 	report(ctxDu, du, coldCtx, coldDu, ctxAll, ctxCached, df, mil, floor)
+	sc.teardown()
 	if *heavy > 0 {
-		sc.teardown()
 		if err := imageHeavy(ctxBin, hs, *heavy, *runs); err != nil {
 			fmt.Fprintf(os.Stderr, "layers bench: the image-heavy scenario: %v\n", err)
+			return 1
+		}
+		hs.teardown()
+	}
+	if *many > 0 {
+		if err := manyContainers(ctxBin, mc, *many, *runs); err != nil {
+			fmt.Fprintf(os.Stderr, "layers bench: the many-containers scenario: %v\n", err)
 			return 1
 		}
 	}
@@ -170,6 +181,29 @@ func imageHeavy(ctxBin string, hs *scenario, n, runs int) error {
 	}
 	fmt.Printf("\nimage-heavy scenario: image of 10 × %d files, 5 containers with 100 each (built in %.0fs)\n",
 		n, time.Since(start).Seconds())
+	return compareAll(ctxBin, "image-heavy", runs)
+}
+
+// manyContainers times --all on a host of n small running containers
+// (10 files each in their writable layers), where the cost is reading
+// each container's state, not walking. Reported, not judged.
+func manyContainers(ctxBin string, mc *scenario, n, runs int) error {
+	start := time.Now()
+	uppers := make([]int, n)
+	for i := range uppers {
+		uppers[i] = 10
+	}
+	if err := mc.build(1, 10, uppers); err != nil {
+		return err
+	}
+	fmt.Printf("\nmany-containers scenario: %d running containers with 10 files each (built in %.0fs)\n",
+		n, time.Since(start).Seconds())
+	return compareAll(ctxBin, "many-containers", runs)
+}
+
+// compareAll times --all, --all with a warm --cache and docker system df
+// -v on the host as it is, and prints their ratios under name.
+func compareAll(ctxBin, name string, runs int) error {
 	cacheDir, err := os.MkdirTemp("", "ctx-bench-layers-cache-")
 	if err != nil {
 		return err
@@ -192,7 +226,7 @@ func imageHeavy(ctxBin string, hs *scenario, n, runs int) error {
 	dm, _, _, _ := df.stats()
 	for _, t := range []*tool{all, cached} {
 		m, _, _, _ := t.stats()
-		fmt.Printf("image-heavy: %s / docker system df -v = %.2f\n", t.name, float64(m)/float64(dm))
+		fmt.Printf("%s: %s / docker system df -v = %.2f\n", name, t.name, float64(m)/float64(dm))
 	}
 	return nil
 }
