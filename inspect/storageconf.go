@@ -131,6 +131,7 @@ func parseCRIOConf(data []byte, c *StorageConf) error {
 		case key == "storage_option" && v.IsList:
 			opts = v.List
 		case v.IsList:
+			// no other array is read
 		case key == "root":
 			next.GraphRoot = v.Str
 		case key == "runroot":
