@@ -3,6 +3,7 @@
 package layers
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -75,12 +76,13 @@ func (c confined) readFile(root hostfs.Root, hostPath string) ([]byte, error) {
 // openBeneath opens hostPath, which lies below base, from base one
 // component at a time, each with O_NOFOLLOW: a symlink anywhere below
 // base fails the open (ELOOP or ENOTDIR) instead of being followed. base
-// itself is opened through the host root.
+// itself is opened through the host root; base "/" follows no symlink at
+// all.
 func openBeneath(root hostfs.Root, base, hostPath string, flags int) (*os.File, error) {
-	rel := strings.TrimPrefix(path.Clean(hostPath), base+"/")
+	rel, ok := strings.CutPrefix(path.Clean(hostPath), strings.TrimSuffix(base, "/")+"/")
 	parts := strings.Split(rel, "/")
 	for _, p := range parts {
-		if p == "" || p == "." || p == ".." {
+		if !ok || p == "" || p == "." || p == ".." {
 			return nil, &os.PathError{Op: "open", Path: hostPath, Err: unix.EINVAL}
 		}
 	}
@@ -93,7 +95,7 @@ func openBeneath(root hostfs.Root, base, hostPath string, flags int) (*os.File, 
 	for _, p := range parts[:len(parts)-1] {
 		next, err := unix.Openat(fd, p, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return nil, &os.PathError{Op: "open", Path: hostPath, Err: err}
+			return nil, &os.PathError{Op: "open", Path: hostPath, Err: symlinkErr(fd, p, err)}
 		}
 		dir.Close()
 		dir = os.NewFile(uintptr(next), base)
@@ -101,7 +103,22 @@ func openBeneath(root hostfs.Root, base, hostPath string, flags int) (*os.File, 
 	}
 	last, err := unix.Openat(fd, parts[len(parts)-1], flags|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: hostPath, Err: err}
+		return nil, &os.PathError{Op: "open", Path: hostPath, Err: symlinkErr(fd, parts[len(parts)-1], err)}
 	}
 	return os.NewFile(uintptr(last), root.Host(hostPath)), nil
+}
+
+// errSymlinkInPath is a refused open: a symlink where openBeneath follows
+// none. It is ELOOP to errors.Is.
+var errSymlinkInPath = fmt.Errorf("a symlink on the way, not followed: %w", unix.ELOOP)
+
+// symlinkErr names err (ENOTDIR or ELOOP from an O_NOFOLLOW open of name
+// in dirfd) as errSymlinkInPath when name is a symlink.
+func symlinkErr(dirfd int, name string, err error) error {
+	var st unix.Stat_t
+	if (errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP)) &&
+		unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return errSymlinkInPath
+	}
+	return err
 }

@@ -113,10 +113,16 @@ func (s *scanner) add(spec *stackSpec) []*layerNode {
 
 // openDir opens a layer dir through the host root, never following a
 // symlink as its last component (nor any below a confining home dir), and
-// stats it.
+// stats it. A layer dir that only an overlay mount names (no store knows
+// it) follows no symlink at all: whoever mounted it, a user in a user
+// namespace say, chose its path.
 func (s *scanner) openDir(dir string) (*os.File, unix.Stat_t, error) {
 	var st unix.Stat_t
-	f, err := s.confine.open(s.root, dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
+	open := s.confine.open
+	if l := s.byDir[dir]; l != nil && l.Store == StoreMount {
+		open = func(root hostfs.Root, p string, flags int) (*os.File, error) { return openBeneath(root, "/", p, flags) }
+	}
+	f, err := open(s.root, dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
 	if err != nil {
 		if hostfs.IsPermission(err) {
 			return nil, st, &PrivilegeError{Path: dir, Missing: "root (CAP_DAC_READ_SEARCH)", Err: err}

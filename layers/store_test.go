@@ -223,6 +223,37 @@ func TestDockerRunningMountOptions(t *testing.T) {
 	}
 }
 
+// TestMountLayerSymlink: a process's overlay whose layer dirs no store
+// knows (a user's own mount in a user namespace, say) names paths its
+// mounter chose: a symlink anywhere in them is not followed, so the upper
+// dir behind /srv/link is not walked, while the lower, a plain path, is.
+func TestMountLayerSymlink(t *testing.T) {
+	root := hostfstest.New(t, map[string]string{
+		"srv/ov/lower/etc/f":       strings.Repeat("f", 1000),
+		"secret-parent/up/payroll": strings.Repeat("s", 77_777),
+		"secret-parent/work/":      "",
+		"srv/link":                 "-> /secret-parent",
+		"proc/4646/mountinfo":      "3000 900 0:90 / / rw - overlay overlay rw,lowerdir=/srv/ov/lower,upperdir=/srv/link/up,workdir=/srv/link/work\n",
+		"proc/4646/cgroup":         "0::/\n",
+	})
+	s := openFixture(t, root)
+	tg := resolve(t, s, "4646")
+	st, err := s.Stack(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Layers) != 2 {
+		t.Fatalf("stack %+v", st.Layers)
+	}
+	up, low := st.Layers[0].Usage, st.Layers[1].Usage
+	if up == nil || !up.Incomplete || up.Apparent != 0 || !strings.Contains(strings.Join(up.Errors, " "), "a symlink on the way, not followed") {
+		t.Errorf("upper behind a symlink: %+v; want it not walked, incomplete, with the reason", up)
+	}
+	if low == nil || low.Incomplete || low.Apparent != 1000 {
+		t.Errorf("lower: %+v; want 1000 bytes", low)
+	}
+}
+
 func TestDockerImageTarget(t *testing.T) {
 	s := openFixture(t, dockerHost(t))
 	for _, spec := range []string{"app:1", "sha256:" + fxIMG, strings.Repeat("e", 12)} {
