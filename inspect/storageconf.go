@@ -221,6 +221,18 @@ const (
 	containerdDefaultRoot = "/var/lib/containerd"
 )
 
+// distroContainerdRoots are where Kubernetes distributions that run a
+// containerd of their own keep its root: k3s, RKE2.
+var distroContainerdRoots = []string{"/var/lib/rancher/k3s/agent/containerd", "/var/lib/rancher/rke2/agent/containerd"}
+
+// ContainerdRoots lists the host's containerd roots: the system
+// containerd's (ContainerdRoot), then k3s's and RKE2's. The error is
+// ContainerdRoot's, to report as a warning.
+func ContainerdRoots(root hostfs.Root) ([]string, error) {
+	dir, err := ContainerdRoot(root)
+	return append([]string{dir}, distroContainerdRoots...), err
+}
+
 // ContainerdRoot is the system containerd's root dir: root in
 // /etc/containerd/config.toml, else /var/lib/containerd. A config that
 // cannot be read or parsed gives the default and an error to report as a

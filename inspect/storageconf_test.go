@@ -106,9 +106,15 @@ func TestContainerdRoot(t *testing.T) {
 			if tc.conf != "" {
 				tree["etc/containerd/config.toml"] = tc.conf
 			}
-			got, err := ContainerdRoot(hostfstest.New(t, tree))
+			root := hostfstest.New(t, tree)
+			got, err := ContainerdRoot(root)
 			if got != tc.want || (err != nil) != tc.isErr {
 				t.Errorf("got %q, %v; want %q (error: %v)", got, err, tc.want, tc.isErr)
+			}
+			// The system containerd's root first, then k3s's and RKE2's.
+			all, _ := ContainerdRoots(root)
+			if want := []string{tc.want, "/var/lib/rancher/k3s/agent/containerd", "/var/lib/rancher/rke2/agent/containerd"}; !slices.Equal(all, want) {
+				t.Errorf("ContainerdRoots = %q; want %q", all, want)
 			}
 		})
 	}

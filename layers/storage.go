@@ -22,16 +22,18 @@ import (
 const containerdSnapshotter = "io.containerd.snapshotter.v1.overlayfs"
 
 // loadContainerdRoots finds the containerd overlayfs snapshotter roots:
-// the system containerd's (its config's root, else /var/lib/containerd)
-// and k3s's; the one dockerd starts itself lives under Docker's data root
+// the system containerd's (its config's root, else /var/lib/containerd),
+// k3s's and RKE2's; the one dockerd starts itself lives under Docker's data root
 // (load docker first). snapRoots are those of them with a database, once
 // per Storage rather than at each lookup.
 func (s *Storage) loadContainerdRoots() {
-	dir, err := inspect.ContainerdRoot(s.root)
+	dirs, err := inspect.ContainerdRoots(s.root)
 	if err != nil {
-		s.warnings = append(s.warnings, err.Error()+": looking in "+dir)
+		s.warnings = append(s.warnings, err.Error()+": looking in "+dirs[0])
 	}
-	s.ctrdRoots = []string{path.Join(dir, containerdSnapshotter), path.Join("/var/lib/rancher/k3s/agent/containerd", containerdSnapshotter)}
+	for _, d := range dirs {
+		s.ctrdRoots = append(s.ctrdRoots, path.Join(d, containerdSnapshotter))
+	}
 	var cands []string
 	if d := s.docker; d != nil {
 		cands = append(cands, path.Join(d.dataRoot, "containerd", "daemon", containerdSnapshotter))

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -251,6 +252,31 @@ func TestMountLayerSymlink(t *testing.T) {
 	}
 	if low == nil || low.Incomplete || low.Apparent != 1000 {
 		t.Errorf("lower: %+v; want 1000 bytes", low)
+	}
+}
+
+// TestDistroContainerdRoots: the containerd that k3s and RKE2 run keeps
+// its snapshots under /var/lib/rancher; du --all sizes each as du does.
+func TestDistroContainerdRoots(t *testing.T) {
+	snap := "/agent/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/1/fs/bin/tool"
+	root := hostfstest.New(t, map[string]string{
+		"var/lib/rancher/k3s" + snap:  strings.Repeat("k", 4000),
+		"var/lib/rancher/rke2" + snap: strings.Repeat("r", 6000),
+	})
+	s := openFixture(t, root)
+	_, roots, err := s.DuAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, r := range roots {
+		dirs = append(dirs, r.Dir)
+		if want := duBytes(t, root.Host(r.Dir))[0]; r.Total.Disk != want || r.Store != StoreContainerd {
+			t.Errorf("%s: %s total %d; du says %d", r.Dir, r.Store, r.Total.Disk, want)
+		}
+	}
+	if want := []string{"/var/lib/rancher/k3s/agent/containerd", "/var/lib/rancher/rke2/agent/containerd"}; !slices.Equal(dirs, want) {
+		t.Errorf("storage roots %q; want %q", dirs, want)
 	}
 }
 

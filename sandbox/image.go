@@ -235,11 +235,13 @@ func dockerImage(root hostfs.Root, ref string) (*Image, error) {
 	return im, nil
 }
 
-// containerdRoots are the containerd roots searched: the system
-// containerd's, k3s's, and the one dockerd runs under its data root.
+// containerdRoots are the containerd roots searched: the host's (the
+// system containerd's, k3s's, RKE2's), and the one dockerd runs under its
+// data root.
 func containerdRoots(root hostfs.Root) []string {
+	roots, _ := inspect.ContainerdRoots(root)
 	dr, _ := inspect.DockerDataRoot(root)
-	return []string{"/var/lib/containerd", "/var/lib/rancher/k3s/agent/containerd", path.Join(dr, "containerd", "daemon")}
+	return append(roots, path.Join(dr, "containerd", "daemon"))
 }
 
 // maxBolt bounds a containerd database ctx maps; only the pages read count

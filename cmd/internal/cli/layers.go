@@ -68,7 +68,7 @@ func newCmdLayers(f *Factory) *cobra.Command {
 		Long: `Attribute container and image disk usage to overlay layers and files, from the
 storage dirs themselves: Docker overlay2 (with layerdb; data-root from
 /etc/docker/daemon.json), containerd's overlayfs snapshotter (root from
-/etc/containerd/config.toml), containers/storage (Podman, CRI-O; graphroot and
+/etc/containerd/config.toml; k3s's and RKE2's too), containers/storage (Podman, CRI-O; graphroot and
 mount options from /etc/containers/storage.conf, and CRI-O's own store where
 /etc/crio/crio.conf or crio.conf.d moves it; with --all also each user's
 rootless store, ~/.local/share/containers/storage of /etc/passwd's users
