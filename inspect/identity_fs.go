@@ -35,6 +35,12 @@ func readStateFile(root hostfs.Root, hostPath string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readStateOpened(f, hostPath)
+}
+
+// readStateOpened reads a state file already opened (with O_NONBLOCK) as
+// hostPath: a regular file of at most maxStateFile bytes.
+func readStateOpened(f *os.File, hostPath string) ([]byte, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err

@@ -25,6 +25,12 @@ func ReadStateFile(root hostfs.Root, hostPath string) ([]byte, error) {
 	return readStateFile(root, hostPath)
 }
 
+// ReadStateOpened reads a state file opened some other way (O_NONBLOCK)
+// with ReadStateFile's checks: a regular file of at most 4 MiB.
+func ReadStateOpened(f *os.File, hostPath string) ([]byte, error) {
+	return readStateOpened(f, hostPath)
+}
+
 // ReadStateDir lists a runtime state directory under root.
 func ReadStateDir(root hostfs.Root, hostPath string) ([]string, error) {
 	return readStateDir(root, hostPath)

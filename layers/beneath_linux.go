@@ -5,9 +5,9 @@ package layers
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -15,10 +15,6 @@ import (
 	"github.com/ctx-tools/ctx/inspect"
 	"github.com/ctx-tools/ctx/inspect/hostfs"
 )
-
-// maxStoreFile bounds a store metadata file read beneath a base, as
-// inspect.ReadStateFile bounds the others.
-const maxStoreFile = 4 << 20
 
 // confined lists the dirs below which ctx follows no symlink at all: those
 // that hold users' rootless stores (their homes, or the fixed part of
@@ -48,8 +44,8 @@ func (c confined) open(root hostfs.Root, hostPath string, flags int) (*os.File, 
 	return inspect.OpenInRoot(root, hostPath, flags)
 }
 
-// readFile reads a store metadata file: a regular file of at most
-// maxStoreFile bytes, opened as open does.
+// readFile reads a store metadata file as inspect.ReadStateFile does (a
+// regular file, bounded), opened as open does.
 func (c confined) readFile(root hostfs.Root, hostPath string) ([]byte, error) {
 	if c.base(hostPath) == "" {
 		return inspect.ReadStateFile(root, hostPath)
@@ -59,18 +55,7 @@ func (c confined) readFile(root hostfs.Root, hostPath string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, err
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, fmt.Errorf("%q is not a regular file", hostPath)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxStoreFile+1))
-	if err == nil && len(data) > maxStoreFile {
-		err = fmt.Errorf("%q is larger than %d MiB", hostPath, maxStoreFile>>20)
-	}
-	return data, err
+	return inspect.ReadStateOpened(f, hostPath)
 }
 
 // openBeneath opens hostPath, which lies below base, from base one
@@ -79,12 +64,10 @@ func (c confined) readFile(root hostfs.Root, hostPath string) ([]byte, error) {
 // itself is opened through the host root; base "/" follows no symlink at
 // all.
 func openBeneath(root hostfs.Root, base, hostPath string, flags int) (*os.File, error) {
-	rel, ok := strings.CutPrefix(path.Clean(hostPath), strings.TrimSuffix(base, "/")+"/")
+	rel, below := strings.CutPrefix(path.Clean(hostPath), strings.TrimSuffix(base, "/")+"/")
 	parts := strings.Split(rel, "/")
-	for _, p := range parts {
-		if !ok || p == "" || p == "." || p == ".." {
-			return nil, &os.PathError{Op: "open", Path: hostPath, Err: unix.EINVAL}
-		}
+	if !below || slices.ContainsFunc(parts, func(p string) bool { return p == "" || p == "." || p == ".." }) {
+		return nil, &os.PathError{Op: "open", Path: hostPath, Err: unix.EINVAL}
 	}
 	dir, err := inspect.OpenInRoot(root, base, unix.O_PATH|unix.O_DIRECTORY)
 	if err != nil {
