@@ -46,7 +46,7 @@ func scanTOML(data []byte, fn func(table, key string, v tomlValue)) error {
 			// An array: its items up to the closing bracket, over as many
 			// lines as it takes.
 			text := rest
-			for !arrayClosed(text) && n+1 < len(lines) {
+			for arrayEnd(text) < 0 && n+1 < len(lines) {
 				n++
 				text += "\n" + lines[n]
 			}
@@ -60,13 +60,6 @@ func scanTOML(data []byte, fn func(table, key string, v tomlValue)) error {
 		}
 	}
 	return nil
-}
-
-// arrayClosed reports whether text, which starts with '[', holds the
-// array's closing bracket (outside strings and comments).
-func arrayClosed(text string) bool {
-	_, ok := tomlStrings(text)
-	return ok || arrayEnd(text) >= 0
 }
 
 // arrayEnd is the index of the bracket that closes the array text starts,
