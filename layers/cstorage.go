@@ -52,7 +52,8 @@ type cStorage struct {
 	// dir none names may still be in use (orphans skips the store).
 	partial bool
 	// ns is the overlay xattr namespace of its mounts: trusted.overlay.,
-	// or user.overlay. in a rootless store.
+	// user.overlay. in a rootless store, or fuseNS where fuse-overlayfs
+	// mounts them (a mount_program).
 	ns string
 	// owner is the user of a rootless store (nil for a rootful one),
 	// whose home confines every open in it.

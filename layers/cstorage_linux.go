@@ -148,6 +148,20 @@ func loadRootlessStore(root hostfs.Root, o *storeOwner, graph string) (*cStorage
 	return loadCStorage(root, inspect.StorageConf{Driver: "overlay", GraphRoot: graph}, o)
 }
 
+// mountProgramFlag reports the flag containers/storage leaves in a store
+// its driver has used with a mount_program (".has-mount-program" holding
+// "true", in the overlay dir or the graphroot): rootless Podman picks
+// fuse-overlayfs by itself where the kernel cannot mount the overlay, and
+// the user's own storage.conf, which may name it, is not read.
+func mountProgramFlag(read func(string) []byte, graphRoot string) bool {
+	for _, p := range []string{path.Join(graphRoot, "overlay", ".has-mount-program"), path.Join(graphRoot, ".has-mount-program")} {
+		if strings.TrimSpace(string(read(p))) == "true" {
+			return true
+		}
+	}
+	return false
+}
+
 // loadCStorage reads the store at conf's graphroot; nil when it has no
 // overlay dir. owner is the user of a rootless store, nil for a rootful
 // one: then its mounts use user.* xattrs, and every file is opened
@@ -170,10 +184,6 @@ func loadCStorage(root hostfs.Root, conf inspect.StorageConf, owner *storeOwner)
 		}
 		return nil, fmt.Errorf("layers: containers/storage %q: %w", s.graphRoot, err)
 	}
-	if conf.MountProgram != "" {
-		s.warnings = append(s.warnings, fmt.Sprintf("containers/storage mounts its layers with %s (%s), not the kernel's overlay: ctx reads them as the kernel's, so hidden bytes and diffs may be off",
-			conf.MountProgram, conf.File))
-	}
 	read := func(p string) []byte {
 		b, err := confine.readFile(root, p)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -181,6 +191,15 @@ func loadCStorage(root hostfs.Root, conf inspect.StorageConf, owner *storeOwner)
 			s.partial = true
 		}
 		return b
+	}
+	if conf.MountProgram != "" || mountProgramFlag(read, s.graphRoot) {
+		// Its layers were unpacked with ".wh." whiteout files for a FUSE
+		// overlay: read them by fuse-overlayfs's rules.
+		s.ns = fuseNS
+		if prog := path.Base(conf.MountProgram); conf.MountProgram != "" && prog != "fuse-overlayfs" {
+			s.warnings = append(s.warnings, fmt.Sprintf("containers/storage mounts %q with %s (%s): ctx reads its layers by fuse-overlayfs's rules, which that program may not share",
+				s.graphRoot, conf.MountProgram, conf.File))
+		}
 	}
 	for _, f := range []string{"layers.json", "volatile-layers.json"} {
 		p := path.Join(s.graphRoot, "overlay-layers", f)

@@ -20,7 +20,7 @@ func (d *diffSink) record(n *node, name []byte, st *unix.Stat_t, wh bool, _ *wor
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return nil
 	}
-	lst, found := firstLower(n.lowers, string(name))
+	lst, found := firstLower(n.lowers, string(name), n.job.ns)
 	s := sizesOf(st)
 	var c *Change
 	switch {
@@ -44,7 +44,7 @@ func (d *diffSink) record(n *node, name []byte, st *unix.Stat_t, wh bool, _ *wor
 // directory: mode, owner or rdev), else nothing. The walker adds what it
 // hides below (a lower non-directory it replaces, say).
 func (d *diffSink) recordDir(parent *node, name string, st *unix.Stat_t) *Change {
-	lst, found := firstLower(parent.lowers, name)
+	lst, found := firstLower(parent.lowers, name, parent.job.ns)
 	var c *Change
 	switch {
 	case !found:
@@ -60,11 +60,14 @@ func (d *diffSink) recordDir(parent *node, name string, st *unix.Stat_t) *Change
 
 // firstLower is the entry the parent view shows at name: the first lower
 // that has it; a whiteout there means none.
-func firstLower(lowers []lowerFD, name string) (unix.Stat_t, bool) {
+func firstLower(lowers []lowerFD, name, ns string) (unix.Stat_t, bool) {
 	var lst unix.Stat_t
 	for _, l := range lowers {
 		if unix.Fstatat(l.fd, name, &lst, unix.AT_SYMLINK_NOFOLLOW) == nil {
 			return lst, !isWhiteout(&lst)
+		}
+		if ns == fuseNS && hasWhiteoutFile(l.fd, name) {
+			return lst, false
 		}
 	}
 	return lst, false

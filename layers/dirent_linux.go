@@ -100,8 +100,15 @@ func (j *walkJob) countRoot(u *Usage, st *unix.Stat_t) {
 // (false for whiteouts and for further links of an inode seen before).
 func (j *walkJob) count(u *Usage, st *unix.Stat_t, whiteout bool) bool {
 	if whiteout {
-		// The kernel shares one whiteout inode; its nlink means nothing.
 		u.Whiteouts++
+		if st.Mode&unix.S_IFMT == unix.S_IFCHR {
+			return false // the kernel shares one whiteout inode; its nlink means nothing
+		}
+		// A whiteout file (fuse-overlayfs's ".wh.NAME", or the kernel's
+		// xattr whiteout) is an inode of its own, usually empty: counted so
+		// that the layer still adds up to du.
+		u.Inodes++
+		u.Sizes.Add(sizesOf(st))
 		return false
 	}
 	switch st.Mode & unix.S_IFMT {

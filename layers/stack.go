@@ -68,7 +68,8 @@ type Stack struct {
 	// PID 4242", "layers.json".
 	Source string `json:"source"`
 	// XattrNamespace is the overlay xattr prefix in use, from the mount's
-	// options or the store's default.
+	// options or the store's default; "user.fuseoverlayfs." for a store
+	// fuse-overlayfs mounts, read by its rules (fusewh_linux.go).
 	XattrNamespace string `json:"xattrNamespace"`
 	// Hidden is the stack's hidden bytes: the sum of its layers' Hidden.
 	Hidden Sizes `json:"hidden"`

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -543,6 +544,9 @@ func lowerSet(lowers []lowerFD, from int, name, ns string, x *xattrBuf) (set []l
 		l := lowers[i]
 		fd, err := unix.Openat(l.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if errors.Is(err, unix.ENOENT) {
+			if ns == fuseNS && hasWhiteoutFile(l.fd, name) {
+				return set, nd // a ".wh." whiteout ends the merge
+			}
 			continue
 		}
 		if err != nil {
@@ -619,6 +623,18 @@ func (wk *worker) walkDir(n *node) {
 		if !wh && n.opaqueX && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 {
 			wh = wk.xattrWhiteout(n, name, namePtr)
 		}
+		if j.ns == fuseNS && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			hides, meta := whiteoutFile(name)
+			if meta {
+				j.count(u, &st, false) // the opaque marker: a file, but no change
+				return true
+			}
+			if hides != nil {
+				// From here on the entry stands for the name it deletes.
+				wh, name = true, hides
+				namePtr = (*byte)(unsafe.Add(unsafe.Pointer(namePtr), len(whPrefix)))
+			}
+		}
 		counted := j.count(u, &st, wh)
 		if counted {
 			bytes += st.Blocks * 512
@@ -673,6 +689,9 @@ func (wk *worker) diffOpaqueDeletes(n *node, upperNames map[string]bool) {
 			continue
 		}
 		err = readDir(rfd, wk.buf, func(name []byte, namePtr *byte) bool {
+			if j.ns == fuseNS && skipWhiteoutFile(name, seen) {
+				return true
+			}
 			if upperNames[string(name)] || seen[string(name)] {
 				return true
 			}
@@ -728,6 +747,9 @@ func (wk *worker) probe(n *node, name []byte, namePtr *byte, st *unix.Stat_t, wh
 	for i, l := range n.lowers {
 		var lst unix.Stat_t
 		if err := fstatat(l.fd, name, namePtr, &lst); err != nil {
+			if j.ns == fuseNS && hasWhiteoutFile(l.fd, string(name)) {
+				return // deleted in that lower: nothing further down shows
+			}
 			continue
 		}
 		if lst.Dev != l.dev || isWhiteout(&lst) {
@@ -780,6 +802,9 @@ func (wk *worker) walkMasked(n *node) {
 	}
 	for idx, l := range n.lowers {
 		err := readDir(l.fd, wk.buf, func(name []byte, namePtr *byte) bool {
+			if j.ns == fuseNS && skipWhiteoutFile(name, seen) {
+				return true
+			}
 			if seen != nil {
 				if seen[string(name)] {
 					return true

@@ -281,12 +281,16 @@ func probeLayer(root int, comps []string, ns string) probeState {
 	for d, c := range comps {
 		last := d == len(comps)-1
 		var st unix.Stat_t
+		fileWh := false // a fuse-overlayfs ".wh." whiteout stands at c
 		if err := unix.Fstatat(dir, c, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			unix.Close(dir)
-			return ps // absent
+			if ns != fuseNS || !statWhiteoutFile(dir, c, &st) {
+				unix.Close(dir)
+				return ps // absent
+			}
+			fileWh = true
 		}
-		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
-		wh := isWhiteout(&st) || st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 && xattrWhiteoutAt(dir, c, ns, x)
+		isDir := !fileWh && st.Mode&unix.S_IFMT == unix.S_IFDIR
+		wh := fileWh || isWhiteout(&st) || st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 && xattrWhiteoutAt(dir, c, ns, x)
 		if last {
 			ps.present, ps.st, ps.wh = true, st, wh
 			if st.Mode&unix.S_IFMT == unix.S_IFREG && !wh {
@@ -446,8 +450,25 @@ func resolveWhich(rep *WhichReport, specs []layerSpec, states []probeState, comp
 	}
 	rep.Provider = provider
 	if provider < 0 && rep.Reason == "" {
-		rep.Reason = "no layer has the path"
+		rep.Reason = hiddenReason(rep.Copies, states, comps)
 	}
+}
+
+// hiddenReason says why no layer provides a path that has no whiteout or
+// non-directory on its way: an opaque directory cut off the layers that
+// have it (the layer that cut a copy off is its HiddenBy), or none has it.
+func hiddenReason(copies []Copy, states []probeState, comps []string) string {
+	for _, c := range copies {
+		if c.State != CopyHidden || c.HiddenBy < 0 {
+			continue
+		}
+		d := states[c.HiddenBy].opaqueAt
+		if d < 0 || d > len(comps) {
+			break
+		}
+		return fmt.Sprintf("/%s is an opaque directory in layer %d: it hides the layers below", strings.Join(comps[:d], "/"), c.HiddenBy)
+	}
+	return "no layer has the path"
 }
 
 // lastMergedIsDir reports whether the merged view so far is a directory:

@@ -53,7 +53,8 @@ func TestWhich(t *testing.T) {
 		{"/f", 0, "0:visible:-1 1:hidden:0 2:hidden:1", ""},
 		{"/gone", -1, "0:whiteout:-1 1:hidden:0", "deleted by a whiteout in layer 0"},
 		{"/d", 0, "0:visible:-1 1:merged:-1 2:hidden:1", ""},
-		{"/d/bottom", -1, "2:hidden:1", "no layer has the path"},
+		{"/d/bottom", -1, "2:hidden:1", "/d is an opaque directory in layer 1"},
+		{"/nowhere", -1, "", "no layer has the path"},
 		{"/link/x", -1, "1:hidden:0", "symlink"},
 		{"/a/b", -1, "1:hidden:0", "deleted by a whiteout in layer 0"},
 	})

@@ -18,7 +18,9 @@ import (
 const (
 	trustedNS = "trusted.overlay."
 	userNS    = "user.overlay."
-	fuseNS    = "user.fuseoverlayfs."
+	// fuseNS selects fuse-overlayfs's rules (fusewh_linux.go): ".wh."
+	// whiteout files, and opaque dirs by any of three xattrs or a file.
+	fuseNS = "user.fuseoverlayfs."
 )
 
 // xattrBuf is a reusable buffer for one worker's xattr reads.
@@ -32,8 +34,12 @@ func newXattrBuf() *xattrBuf {
 }
 
 // opaque returns the first byte of the directory's overlay.opaque xattr,
-// or 0 when it has none.
+// or 0 when it has none. In a fuse-overlayfs stack it is 'y' or 0, by
+// fuse-overlayfs's own rules.
 func (x *xattrBuf) opaque(fd int, ns string) byte {
+	if ns == fuseNS {
+		return x.fuseOpaque(fd)
+	}
 	n, err := unix.Fgetxattr(fd, ns+"opaque", x.val)
 	if err != nil || n < 1 {
 		return 0
@@ -45,6 +51,9 @@ func (x *xattrBuf) opaque(fd int, ns string) byte {
 // byte ('y', 'x' or 0) and its redirect target. One flistxattr call
 // answers "none", the usual case.
 func (x *xattrBuf) dirAttrs(fd int, ns string) (opaque byte, redirect string) {
+	if ns == fuseNS {
+		return x.fuseOpaque(fd), "" // fuse-overlayfs writes no kernel redirects
+	}
 	n, err := unix.Flistxattr(fd, x.list)
 	if errors.Is(err, unix.ERANGE) {
 		if sz, err2 := unix.Flistxattr(fd, nil); err2 == nil && sz > 0 && sz <= 1<<16 {

@@ -73,8 +73,11 @@ mount options from /etc/containers/storage.conf, and CRI-O's own store where
 /etc/crio/crio.conf or crio.conf.d moves it; with --all also each user's
 rootless store, ~/.local/share/containers/storage of /etc/passwd's users
 or where storage.conf's rootless_storage_path puts it, read without
-following any symlink below the home or that path's fixed part), or any
-overlay mounted at a process's root. No engine API is needed and nothing is mounted. With Docker's
+following any symlink below the home or that path's fixed part; a store
+fuse-overlayfs mounts, named by storage.conf's mount_program or by the flag
+Podman leaves in it, is read by fuse-overlayfs's rules: ".wh." whiteout files
+and ".wh..wh..opq" opaque markers), or any overlay mounted at a process's
+root. No engine API is needed and nothing is mounted. With Docker's
 containerd image store (no overlay2 dir) a container's layers are the system
 containerd's snapshots: the one keyed by its ID and its parents, found in a
 copy of containerd's metadata.db (or from its root mount while it runs).
