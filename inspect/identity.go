@@ -170,6 +170,18 @@ func (r *Runtimes) loadContainerd(w *warnings) {
 		for _, ns := range r.listWarn(w, "containerd", base) {
 			for _, id := range r.listWarn(w, "containerd", path.Join(base, ns)) {
 				bundle := path.Join(base, ns, id)
+				if d := r.find("docker", id); d != nil && ns == "moby" {
+					// Docker's record names it; the bundle adds at most its
+					// PID. Its 10 KB config.json is not parsed: that was most
+					// of this load on a host of many containers, for a
+					// cgroupsPath Docker's IDs in cgroup names make unneeded.
+					if d.PID == 0 {
+						if b := r.readWarn(w, "containerd", path.Join(bundle, "init.pid")); b != nil {
+							d.PID, _ = parsePIDFile(b)
+						}
+					}
+					continue
+				}
 				data := r.readWarn(w, "containerd", path.Join(bundle, "config.json"))
 				if data == nil {
 					continue // a bundle being created or deleted
@@ -181,15 +193,6 @@ func (r *Runtimes) loadContainerd(w *warnings) {
 				}
 				if b := r.readWarn(w, "containerd", path.Join(bundle, "init.pid")); b != nil {
 					rec.PID, _ = parsePIDFile(b)
-				}
-				if d := r.find("docker", id); d != nil && ns == "moby" {
-					if d.PID == 0 {
-						d.PID = rec.PID
-					}
-					if d.CgroupPath == "" {
-						d.CgroupPath = rec.CgroupPath
-					}
-					continue
 				}
 				if r.find("containerd", id) != nil && r.sameNS(id, ns) {
 					continue // the same containerd seen through two paths
