@@ -2,8 +2,6 @@ package layers
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"path"
 )
 
@@ -90,17 +88,5 @@ func (s *cStorage) layerDir(id string) string { return path.Join(s.graphRoot, "o
 
 // chain returns layer id and its parents, top first.
 func (s *cStorage) chain(id string) ([]*csLayer, error) {
-	var out []*csLayer
-	for id != "" {
-		l := s.layers[id]
-		if l == nil {
-			return out, fmt.Errorf("layer %s is missing from layers.json", shortDigest(id))
-		}
-		out = append(out, l)
-		if len(out) > 1000 {
-			return out, errors.New("layers.json parent chain loops")
-		}
-		id = l.Parent
-	}
-	return out, nil
+	return parentChain(id, "layers.json", s.layers, func(l *csLayer) string { return l.Parent })
 }

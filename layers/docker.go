@@ -363,17 +363,28 @@ func (s *dockerStore) layerDir(cacheID string) string {
 
 // imageChain returns the image layers of chain top (a ChainID), top first.
 func (s *dockerStore) imageChain(top string) ([]*dockerLayer, error) {
-	var out []*dockerLayer
+	return parentChain(top, "layerdb", s.layers, func(l *dockerLayer) string { return l.Parent })
+}
+
+// maxChain bounds a parent chain: the metadata is data, and a loop in it
+// must end the walk (no image has anywhere near this many layers).
+const maxChain = 1000
+
+// parentChain follows the parent links of a store's layers from top: the
+// layers top first, and with what was found, an error for a layer source
+// does not hold or a chain that loops.
+func parentChain[L any](top, source string, layers map[string]L, parent func(L) string) ([]L, error) {
+	var out []L
 	for id := top; id != ""; {
-		l := s.layers[id]
-		if l == nil {
-			return out, fmt.Errorf("layer %s is missing from layerdb", shortDigest(id))
+		l, ok := layers[id]
+		if !ok {
+			return out, fmt.Errorf("layer %s is missing from %s", shortDigest(id), source)
 		}
 		out = append(out, l)
-		if len(out) > 1000 {
-			return out, errors.New("layerdb parent chain loops")
+		if len(out) > maxChain {
+			return out, fmt.Errorf("%s parent chain loops", source)
 		}
-		id = l.Parent
+		id = parent(l)
 	}
 	return out, nil
 }

@@ -24,6 +24,35 @@ func TestChainIDs(t *testing.T) {
 	}
 }
 
+// TestParentChain: a store's parent links top first; a layer the source
+// lacks, or a loop in the links (the files are data), ends the chain with
+// an error and what was found.
+func TestParentChain(t *testing.T) {
+	parent := func(l *csLayer) string { return l.Parent }
+	layers := map[string]*csLayer{
+		"c": {ID: "c", Parent: "b"}, "b": {ID: "b", Parent: "a"}, "a": {ID: "a"},
+		"x": {ID: "x", Parent: "gone"},
+		"p": {ID: "p", Parent: "q"}, "q": {ID: "q", Parent: "p"},
+	}
+	ids := func(ls []*csLayer) (out []string) {
+		for _, l := range ls {
+			out = append(out, l.ID)
+		}
+		return out
+	}
+	if got, err := parentChain("c", "layers.json", layers, parent); err != nil || !reflect.DeepEqual(ids(got), []string{"c", "b", "a"}) {
+		t.Errorf("chain of c: %v, %v; want c b a", ids(got), err)
+	}
+	got, err := parentChain("x", "layers.json", layers, parent)
+	if err == nil || !strings.Contains(err.Error(), "missing from layers.json") || !reflect.DeepEqual(ids(got), []string{"x"}) {
+		t.Errorf("chain of x: %v, %v; want x and a missing parent", ids(got), err)
+	}
+	got, err = parentChain("p", "layerdb", layers, parent)
+	if err == nil || !strings.Contains(err.Error(), "layerdb parent chain loops") || len(got) != maxChain+1 {
+		t.Errorf("chain of p: %d layers, %v; want a loop stopped after %d", len(got), err, maxChain)
+	}
+}
+
 func TestParseImageConfig(t *testing.T) {
 	ok := `{"architecture":"amd64","rootfs":{"type":"layers","diff_ids":["sha256:` + strings.Repeat("a", 64) + `"]}}`
 	got, err := parseImageConfig([]byte(ok))
