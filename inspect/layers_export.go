@@ -54,6 +54,10 @@ func DockerDataRoot(root hostfs.Root) (string, error) {
 	return dr, nil
 }
 
+// HostMounts reads the host's mount table: PID 1's, else ctx's own
+// rebased to host paths (see readHostMounts).
+func HostMounts(root hostfs.Root) ([]Mount, error) { return readHostMounts(root) }
+
 // OverlayOf returns the layer layout of an overlay mount's options
 // (lowerdir=, upperdir=, workdir=, and the lowerdir+/datadir+ forms).
 func OverlayOf(m Mount) *Overlay { return parseOverlay(m) }

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,9 +74,13 @@ func loadRootless(root hostfs.Root, tmpl string, seen map[string]bool) ([]*cStor
 		}
 		return nil, []string{fmt.Sprintf("rootless stores: reading /etc/passwd: %v", err)}
 	}
+	// Without the mount table every store is read, as on a host without
+	// network homes.
+	mounts, _ := inspect.HostMounts(root)
 	var out []*cStorage
 	var warnings []string
 	denied := 0
+	risky := map[string]int{} // why → users
 	for i, line := range strings.Split(string(data), "\n") {
 		if i == maxUsers {
 			warnings = append(warnings, fmt.Sprintf("rootless stores: looked at the first %d users of /etc/passwd only", maxUsers))
@@ -92,6 +98,10 @@ func loadRootless(root hostfs.Root, tmpl string, seen map[string]bool) ([]*cStor
 			continue
 		}
 		seen[graph] = true
+		if why := riskyFS(mounts, graph); why != "" {
+			risky[why]++
+			continue
+		}
 		cs, err := loadRootlessStore(root, o, graph)
 		switch {
 		case hostfs.IsPermission(err):
@@ -102,12 +112,47 @@ func loadRootless(root hostfs.Root, tmpl string, seen map[string]bool) ([]*cStor
 			out = append(out, cs)
 		}
 	}
+	for _, why := range slices.Sorted(maps.Keys(risky)) {
+		warnings = append(warnings, fmt.Sprintf("rootless stores: %d users' stores not read: %s", risky[why], why))
+	}
 	if denied > 0 {
 		// One line, not one per user: without privilege every home is
 		// closed.
 		warnings = append(warnings, fmt.Sprintf("rootless stores: %d users' homes could not be read (needs root: CAP_DAC_READ_SEARCH)", denied))
 	}
 	return out, warnings
+}
+
+// riskyFS says why a rootless store at graph is not read, from the mount
+// that holds it; "" on a local filesystem. ctx looks for every user's store
+// unasked: a home an automounter has not mounted would be mounted by the
+// lookup (perhaps from a server that is down), and a stat on a network or
+// FUSE filesystem can hang the whole run.
+func riskyFS(mounts []inspect.Mount, graph string) string {
+	var m *inspect.Mount
+	for i := range mounts {
+		mp := mounts[i].MountPoint
+		under := graph == mp || mp == "/" || strings.HasPrefix(graph, mp+"/")
+		// The longest mount point wins; of equal ones, the later (on top).
+		if under && (m == nil || len(mp) >= len(m.MountPoint)) {
+			m = &mounts[i]
+		}
+	}
+	switch {
+	case m == nil:
+		return ""
+	case m.FSType == "autofs":
+		return "their homes are automount points not mounted now (ctx mounts nothing)"
+	case remoteFS[m.FSType] || m.FSType == "fuse" || strings.HasPrefix(m.FSType, "fuse."):
+		return fmt.Sprintf("they are on %s, a network or FUSE filesystem, where a lookup can hang", m.FSType)
+	}
+	return ""
+}
+
+// remoteFS are network filesystems.
+var remoteFS = map[string]bool{
+	"nfs": true, "nfs4": true, "cifs": true, "smb3": true, "smbfs": true, "ceph": true, "glusterfs": true,
+	"9p": true, "afs": true, "lustre": true, "gpfs": true, "beegfs": true,
 }
 
 // passwdOwner reads one /etc/passwd line: nil for uid 0, a malformed

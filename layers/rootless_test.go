@@ -260,6 +260,65 @@ func TestRootlessStoragePath(t *testing.T) {
 	}
 }
 
+// TestRootlessRemoteHomes: ctx looks for every user's store unasked, so a
+// home an automounter has not mounted is not looked into (the lookup
+// would mount it), nor one on NFS or FUSE (a stat there can hang). The
+// host's mount table says which: carol's home is an NFS mount, dave's an
+// autofs trigger, erin's an sshfs. alice's local store is read, and so is
+// frank's: his home /net is local, an NFS mount only below it.
+func TestRootlessRemoteHomes(t *testing.T) {
+	me := os.Getuid()
+	if me == 0 {
+		me = 4242
+	}
+	l1, ct := strings.Repeat("1", 64), strings.Repeat("3", 64)
+	tree := map[string]string{
+		"etc/passwd": fmt.Sprintf("alice:x:%d:%d::/home/alice:/bin/sh\ncarol:x:%d:%d::/nfs/carol:/bin/sh\n"+
+			"dave:x:%d:%d::/auto/dave:/bin/sh\nerin:x:%d:%d::/home/erin:/bin/sh\nfrank:x:%d:%d::/net:/bin/sh\n",
+			me, me, me, me, me, me, me, me, me, me),
+		"proc/1/mountinfo": "20 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n" +
+			"30 20 0:50 / /nfs/carol rw,relatime - nfs4 srv:/home/carol rw,vers=4.2\n" +
+			"31 20 0:51 / /auto rw,relatime - autofs /etc/auto.home rw,fd=7,pgrp=1,timeout=300,minproto=5,maxproto=5,indirect\n" +
+			"32 20 0:52 / /home/erin rw,nosuid,nodev - fuse.sshfs erin@box:/ rw,user_id=1000\n" +
+			"33 20 0:53 / /net/elsewhere rw - nfs4 srv:/x rw\n",
+	}
+	for _, home := range []string{"home/alice", "nfs/carol", "auto/dave", "home/erin", "net"} {
+		g := home + "/.local/share/containers/storage/"
+		tree[g+"overlay/"+l1+"/diff/f"] = strings.Repeat("f", 5000)
+		tree[g+"overlay-layers/layers.json"] = `[{"id":"` + l1 + `"}]`
+		tree[g+"overlay-containers/containers.json"] = `[{"id":"` + ct + `","names":["job"],"layer":"` + l1 + `"}]`
+	}
+	root := hostfstest.New(t, tree)
+	for _, home := range []string{"home/alice", "nfs/carol", "auto/dave", "home/erin", "net"} {
+		if err := os.Lchown(root.Host("/"+home+"/.local/share/containers/storage"), me, me); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := openFixture(t, root)
+	_, roots, err := s.DuAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []string
+	for _, r := range roots {
+		users = append(users, r.User)
+	}
+	slices.Sort(users)
+	if want := []string{"alice", "frank"}; !slices.Equal(users, want) {
+		t.Errorf("stores of %q read; want %q only", users, want)
+	}
+	w := strings.Join(s.Warnings(), "\n")
+	for _, want := range []string{
+		"1 users' stores not read: their homes are automount points not mounted now",
+		"1 users' stores not read: they are on nfs4, a network or FUSE filesystem",
+		"1 users' stores not read: they are on fuse.sshfs",
+	} {
+		if !strings.Contains(w, want) {
+			t.Errorf("warnings lack %q:\n%s", want, w)
+		}
+	}
+}
+
 // TestRootlessStoreKernel: a rootless store whose writable layer a real
 // unprivileged overlay mount wrote (userxattr, in a user namespace, as
 // rootless Podman mounts): the kernel's whiteout for a deleted file, an

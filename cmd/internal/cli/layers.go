@@ -73,7 +73,9 @@ mount options from /etc/containers/storage.conf, and CRI-O's own store where
 /etc/crio/crio.conf or crio.conf.d moves it; with --all also each user's
 rootless store, ~/.local/share/containers/storage of /etc/passwd's users
 or where storage.conf's rootless_storage_path puts it, read without
-following any symlink below the home or that path's fixed part; a store
+following any symlink below the home or that path's fixed part, and not
+read at all on an automount point not mounted now or on a network or FUSE
+filesystem, where a lookup could mount a home or hang; a store
 fuse-overlayfs mounts, named by storage.conf's mount_program or by the flag
 Podman leaves in it, is read by fuse-overlayfs's rules: ".wh." whiteout files
 and ".wh..wh..opq" opaque markers), or any overlay mounted at a process's
