@@ -32,7 +32,7 @@ const maxUsers = 10_000
 // loadCStorages reads every containers/storage store of the host: one
 // per graphroot that storage.conf or CRI-O's config names and that has an
 // overlay dir, then the users' rootless stores.
-func loadCStorages(root hostfs.Root) ([]*cStorage, []string, error) {
+func loadCStorages(root hostfs.Root, mounts func() []inspect.Mount) ([]*cStorage, []string, error) {
 	confs, errs := inspect.ContainersStorages(root)
 	var warnings []string
 	for _, err := range errs {
@@ -53,7 +53,7 @@ func loadCStorages(root hostfs.Root) ([]*cStorage, []string, error) {
 			out = append(out, cs)
 		}
 	}
-	rootless, ws := loadRootless(root, confs[0].RootlessPath, seen)
+	rootless, ws := loadRootless(root, confs[0].RootlessPath, seen, mounts)
 	return append(out, rootless...), append(warnings, ws...), nil
 }
 
@@ -61,9 +61,10 @@ func loadCStorages(root hostfs.Root) ([]*cStorage, []string, error) {
 // aside: root's Podman is rootful) where tmpl (rootless_storage_path, or
 // the default in the home dir) puts them. A store counts only when no
 // symlink leads to it below the dir the administrator controls and it is
-// owned by the user. One user's store that cannot be read is a warning,
-// not an error.
-func loadRootless(root hostfs.Root, tmpl string, seen map[string]bool) ([]*cStorage, []string) {
+// owned by the user, and none on a mount where looking is risky
+// (riskyFS, by hostMounts, the host's mount table). One user's store that
+// cannot be read is a warning, not an error.
+func loadRootless(root hostfs.Root, tmpl string, seen map[string]bool, hostMounts func() []inspect.Mount) ([]*cStorage, []string) {
 	if tmpl == "" {
 		tmpl = rootlessStore
 	}
@@ -76,7 +77,7 @@ func loadRootless(root hostfs.Root, tmpl string, seen map[string]bool) ([]*cStor
 	}
 	// Without the mount table every store is read, as on a host without
 	// network homes.
-	mounts, _ := inspect.HostMounts(root)
+	mounts := hostMounts()
 	var out []*cStorage
 	var warnings []string
 	denied := 0

@@ -66,8 +66,11 @@ type Storage struct {
 	// knownByID indexes the runtimes' containers, built once: see known.
 	knownOnce sync.Once
 	knownByID map[string]*inspect.Container
-	// hostUppers indexes the host's overlay mounts by upper dir, read
-	// once: see hostOverlay.
+	// hostMounts is the host's mount table, read once when first asked
+	// (see mounts); hostUppers indexes its overlays by upper dir (see
+	// hostOverlay).
+	mountsOnce sync.Once
+	hostTable  []inspect.Mount
 	hostOnce   sync.Once
 	hostUppers map[string]*inspect.Mount
 	// running containers, read once: see running.
@@ -114,7 +117,7 @@ func (s *Storage) loadStores() error {
 		s.warnings = append(s.warnings, d.warnings...)
 	}
 	s.loadContainerdRoots()
-	cs, warnings, err := loadCStorages(s.root)
+	cs, warnings, err := loadCStorages(s.root, s.mounts)
 	if err != nil {
 		return err
 	}
@@ -429,7 +432,13 @@ func (s *Storage) dockerTarget(id string, spec *stackSpec) *Target {
 	return t
 }
 
-// hostOverlay is the overlay mount of the host's mount table (PID 1's)
+// mounts is the host's mount table, nil when it cannot be read.
+func (s *Storage) mounts() []inspect.Mount {
+	s.mountsOnce.Do(func() { s.hostTable, _ = inspect.HostMounts(s.root) })
+	return s.hostTable
+}
+
+// hostOverlay is the overlay mount of the host's mount table (s.mounts)
 // whose upper dir is upper, or nil. A container's root is a copy of that
 // mount, with the same options, and reading each container's mountinfo
 // instead cost a quarter of a millisecond per container (its cgroup v1
@@ -437,10 +446,7 @@ func (s *Storage) dockerTarget(id string, spec *stackSpec) *Target {
 func (s *Storage) hostOverlay(upper string) *inspect.Mount {
 	s.hostOnce.Do(func() {
 		s.hostUppers = map[string]*inspect.Mount{}
-		mounts, err := inspect.ReadMounts(s.root, 1)
-		if err != nil {
-			return
-		}
+		mounts := s.mounts()
 		for i := range mounts {
 			m := &mounts[i]
 			up := inspect.OverlayOf(*m).UpperDir
