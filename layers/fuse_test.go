@@ -240,3 +240,50 @@ func apparentOfView(t *testing.T, mnt string) int64 {
 	}
 	return n
 }
+
+// TestFuseOpaque: fuse-overlayfs's rule for an opaque dir. The first of
+// trusted.overlay.opaque, user.overlay.opaque and user.fuseoverlayfs.opaque
+// that is set decides; only when none is does a ".wh..wh..opq" file.
+func TestFuseOpaque(t *testing.T) {
+	hostfstest.RequirePrivileged(t) // trusted.* xattrs
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name   string
+		xattrs [][2]string
+		marker bool
+		want   byte
+	}{
+		{name: "none"},
+		{name: "marker", marker: true, want: 'y'},
+		{name: "fuse xattr", xattrs: [][2]string{{fuseNS + "opaque", "y"}}, want: 'y'},
+		{name: "user xattr", xattrs: [][2]string{{userNS + "opaque", "y"}}, want: 'y'},
+		{name: "trusted no over the marker", xattrs: [][2]string{{trustedNS + "opaque", "n"}}, marker: true},
+		{name: "trusted first", xattrs: [][2]string{{trustedNS + "opaque", "y"}, {fuseNS + "opaque", "n"}}, want: 'y'},
+		{name: "user before fuse", xattrs: [][2]string{{userNS + "opaque", "n"}, {fuseNS + "opaque", "y"}}},
+	} {
+		d := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range tc.xattrs {
+			setXattr(t, d, x[0], x[1])
+		}
+		if tc.marker {
+			if err := os.WriteFile(filepath.Join(d, whOpaque), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fd, err := unix.Open(d, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := newXattrBuf()
+		if got := x.opaque(fd, fuseNS); got != tc.want {
+			t.Errorf("%s: opaque %q; want %q", tc.name, got, tc.want)
+		}
+		if got, _ := x.dirAttrs(fd, fuseNS); got != tc.want {
+			t.Errorf("%s: dirAttrs opaque %q; want %q", tc.name, got, tc.want)
+		}
+		unix.Close(fd)
+	}
+}

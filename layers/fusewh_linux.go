@@ -72,16 +72,13 @@ func (x *xattrBuf) fuseOpaque(fd int) byte {
 		if err == unix.ENODATA {
 			continue
 		}
-		if err != nil && err != unix.ENOTSUP {
-			return 0
+		if err == nil && n > 0 && x.val[0] == 'y' {
+			return 'y'
 		}
-		if err == nil {
-			if n > 0 && x.val[0] == 'y' {
-				return 'y'
-			}
-			return 0
+		if err != unix.ENOTSUP {
+			return 0 // another value, or unreadable
 		}
-		break // ENOTSUP: the filesystem has no xattrs; the marker file decides
+		break // the filesystem has no xattrs: the marker file decides
 	}
 	var st unix.Stat_t
 	if unix.Fstatat(fd, whOpaque, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
