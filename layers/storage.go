@@ -66,7 +66,7 @@ type Storage struct {
 	// knownByID indexes the runtimes' containers, built once: see known.
 	knownOnce sync.Once
 	knownByID map[string]*inspect.Container
-	// hostMounts is the host's mount table, read once when first asked
+	// hostTable is the host's mount table, read once when first asked
 	// (see mounts); hostUppers indexes its overlays by upper dir (see
 	// hostOverlay).
 	mountsOnce sync.Once
