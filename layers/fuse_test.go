@@ -53,8 +53,10 @@ func testFuseOverlayStore(t *testing.T, conf, flag string) {
 		o + l1 + "/diff/data/old.bin": strings.Repeat("o", 50_000),
 		o + l1 + "/diff/dir/sub/x":    strings.Repeat("x", 3000),
 		o + l1 + "/diff/keep":         strings.Repeat("k", 7000),
+		o + l1 + "/diff/olddir/f":     strings.Repeat("f", 2000),
 		// l2 as containers/storage unpacks a layer for a mount program.
 		o + l2 + "/diff/.wh.a.txt":               "",
+		o + l2 + "/diff/.wh.olddir":              "",
 		o + l2 + "/diff/gone/.wh..wh..opq":       "",
 		o + l2 + "/diff/gone/new":                strings.Repeat("n", 20),
 		o + l2 + "/diff/extra":                   strings.Repeat("e", 500),
@@ -120,18 +122,18 @@ func testFuseOverlayStore(t *testing.T, conf, flag string) {
 	if seen.Apparent != visibleApparent {
 		t.Errorf("layers less hidden: %d apparent bytes; the mount shows %d", seen.Apparent, visibleApparent)
 	}
-	if want := sizeSum(t, path.Join(diff(l1), "a.txt"), path.Join(diff(l1), "gone")); st.Layers[1].Hides != want {
-		t.Errorf("image layer hides %+v; want %+v (a.txt by .wh.a.txt, gone by the opaque marker)", st.Layers[1].Hides, want)
+	if want := sizeSum(t, path.Join(diff(l1), "a.txt"), path.Join(diff(l1), "gone"), path.Join(diff(l1), "olddir")); st.Layers[1].Hides != want {
+		t.Errorf("image layer hides %+v; want %+v (a.txt and olddir by .wh. files, gone by the opaque marker)", st.Layers[1].Hides, want)
 	}
 	if u := st.Layers[0].Usage; u.Whiteouts != 2 || u.OpaqueDirs != 1 {
 		t.Errorf("writable layer: %d whiteouts, %d opaque dirs; want 2 and 1", u.Whiteouts, u.OpaqueDirs)
 	}
-	if u := st.Layers[1].Usage; u.Whiteouts != 1 || u.OpaqueDirs != 1 {
-		t.Errorf("image layer: %d whiteouts, %d opaque dirs; want 1 and 1", u.Whiteouts, u.OpaqueDirs)
+	if u := st.Layers[1].Usage; u.Whiteouts != 2 || u.OpaqueDirs != 1 {
+		t.Errorf("image layer: %d whiteouts, %d opaque dirs; want 2 and 1", u.Whiteouts, u.OpaqueDirs)
 	}
 
 	// which: visible exactly where the mount shows the path.
-	for _, p := range []string{"/a.txt", "/gone/y", "/gone/new", "/extra", "/keep", "/data/old.bin", "/dir/sub/x", "/dir/n", "/new"} {
+	for _, p := range []string{"/a.txt", "/olddir/f", "/gone/y", "/gone/new", "/extra", "/keep", "/data/old.bin", "/dir/sub/x", "/dir/n", "/new"} {
 		rep, err := s.Which(context.Background(), tg, p)
 		if err != nil {
 			t.Fatal(err)
